@@ -1,7 +1,9 @@
 //! gpconnect-core: the GP Connect FHIR model, its JSON and XML codecs, the
 //! errors every crate maps into, and the request checks.
 
+#[macro_use]
+pub mod fhir;
 pub mod checks;
 pub mod error;
 
-pub use error::{Error, IssueType, Result, SpineCode, SpecEdition};
+pub use error::{Error, IssueType, Result, SpecEdition, SpineCode};

@@ -4,6 +4,8 @@
 #[macro_use]
 pub mod fhir;
 pub mod checks;
+pub mod dstu2;
 pub mod error;
+pub mod stu3;
 
 pub use error::{Error, IssueType, Result, SpecEdition, SpineCode};

@@ -201,6 +201,15 @@ macro_rules! fhir_struct {
             }
         }
 
+        #[cfg(test)]
+        impl $crate::fhir::arbitrary::Gen for $name {
+            fn gen_value(rng: &mut $crate::fhir::arbitrary::Rng, depth: u32) -> Self {
+                let mut exts = $crate::fhir::codec::PrimitiveExtensions::default();
+                $( let $field = $crate::fhir::arbitrary::$card::<$ty>(rng, depth, &mut exts, $json); )*
+                $name { $( $field, )* primitive_extensions: exts }
+            }
+        }
+
         impl ::serde::Serialize for $name {
             fn serialize<S: ::serde::Serializer>(&self, s: S) -> ::core::result::Result<S::Ok, S::Error> {
                 $crate::fhir::codec::Element::serialize_element(self, s)
@@ -310,6 +319,17 @@ macro_rules! fhir_choice {
                     } )*
                     other => ::core::result::Result::Err($crate::fhir::codec::DecodeError::invalid(format!("unknown element '{other}'"))),
                 }
+            }
+        }
+
+        #[cfg(test)]
+        impl $crate::fhir::arbitrary::Gen for $name {
+            fn gen_value(rng: &mut $crate::fhir::arbitrary::Rng, depth: u32) -> Self {
+                let options: &[fn(&mut $crate::fhir::arbitrary::Rng, u32) -> $name] = &[
+                    $( |r, d| $name::$variant(<$ty as $crate::fhir::arbitrary::Gen>::gen_value(r, d)), )*
+                ];
+                let pick = rng.below(options.len());
+                options[pick](rng, depth)
             }
         }
     };
@@ -461,6 +481,17 @@ macro_rules! fhir_resource_enum {
                 match self {
                     $( $name::$variant(r) => $crate::fhir::codec::FhirResource::write_root(&**r, w), )*
                 }
+            }
+        }
+
+        #[cfg(test)]
+        impl $crate::fhir::arbitrary::Gen for $name {
+            fn gen_value(rng: &mut $crate::fhir::arbitrary::Rng, depth: u32) -> Self {
+                let options: &[fn(&mut $crate::fhir::arbitrary::Rng, u32) -> $name] = &[
+                    $( |r, d| $name::$variant(::std::boxed::Box::new(<$variant as $crate::fhir::arbitrary::Gen>::gen_value(r, d))), )*
+                ];
+                let pick = rng.below(options.len());
+                options[pick](rng, depth)
             }
         }
 

@@ -1,6 +1,8 @@
 //! The FHIR machinery shared by both versions: the element codec, primitive
 //! types, shared data types, narrative XHTML, and the JSON/XML entry points.
 
+#[cfg(test)]
+pub mod arbitrary;
 pub mod codec;
 pub mod datatypes;
 pub mod json;

@@ -238,3 +238,25 @@ fn invalid_utf8_is_malformed() {
         Err(CodecError::Malformed(_))
     ));
 }
+
+mod roundtrip {
+    use super::*;
+    use crate::fhir::arbitrary::{Gen, Rng};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn generated_resources_round_trip_json_xml_json(seed in any::<u64>()) {
+            let r = TestResource::gen_value(&mut Rng::new(seed), 0);
+            let json = to_json(&r);
+            let from_json: TestResource = from_json(&json, Limits::IMPORT).map_err(|e| TestCaseError::fail(format!("{e}: {}", String::from_utf8_lossy(&json))))?;
+            prop_assert_eq!(&from_json, &r);
+            let xml = to_xml(&from_json);
+            let from_xml: TestResource = from_xml(xml.as_bytes(), Limits::IMPORT).map_err(|e| TestCaseError::fail(format!("{e}: {xml}")))?;
+            prop_assert_eq!(&from_xml, &r);
+            prop_assert_eq!(to_json(&from_xml), json);
+        }
+    }
+}

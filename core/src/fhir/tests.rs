@@ -260,3 +260,86 @@ mod roundtrip {
         }
     }
 }
+
+mod hostile {
+    use super::*;
+    use crate::fhir::arbitrary::{Gen, Rng};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = from_json::<TestResource>(&bytes, Limits::REQUEST);
+            let _ = from_xml::<TestResource>(&bytes, Limits::REQUEST);
+        }
+
+        #[test]
+        fn truncated_documents_are_errors_not_panics(seed in any::<u64>(), cut in any::<prop::sample::Index>()) {
+            let r = TestResource::gen_value(&mut Rng::new(seed), 0);
+            let json = to_json(&r);
+            let xml = to_xml(&r).into_bytes();
+            let j = cut.index(json.len());
+            let x = cut.index(xml.len());
+            prop_assert!(from_json::<TestResource>(&json[..j], Limits::REQUEST).is_err());
+            prop_assert!(from_xml::<TestResource>(&xml[..x], Limits::REQUEST).is_err());
+        }
+
+        #[test]
+        fn corrupted_documents_never_panic(seed in any::<u64>(), at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let r = TestResource::gen_value(&mut Rng::new(seed), 0);
+            let mut json = to_json(&r);
+            let mut xml = to_xml(&r).into_bytes();
+            let j = at.index(json.len());
+            json[j] = byte;
+            let x = at.index(xml.len());
+            xml[x] = byte;
+            let _ = from_json::<TestResource>(&json, Limits::REQUEST);
+            let _ = from_xml::<TestResource>(&xml, Limits::REQUEST);
+        }
+    }
+
+    #[test]
+    fn billion_laughs_is_refused_before_expansion() {
+        let xml = r#"<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>
+<TestOrganization xmlns="http://hl7.org/fhir"><name value="&lol2;"/></TestOrganization>"#;
+        match from_xml::<TestOrganization>(xml.as_bytes(), Limits::REQUEST) {
+            Err(CodecError::Malformed(m)) => assert!(m.contains("DOCTYPE"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn external_entity_is_refused() {
+        let xml = r#"<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><TestOrganization xmlns="http://hl7.org/fhir"><name value="&xxe;"/></TestOrganization>"#;
+        assert!(matches!(from_xml::<TestOrganization>(xml.as_bytes(), Limits::REQUEST), Err(CodecError::Malformed(_))));
+    }
+
+    #[test]
+    fn ten_megabyte_string_is_refused_with_a_clear_error() {
+        let body = format!(r#"{{"resourceType":"TestOrganization","name":"{}"}}"#, "a".repeat(10 * 1024 * 1024));
+        let e = crate::Error::from(from_json::<TestOrganization>(body.as_bytes(), Limits::IMPORT).unwrap_err());
+        assert_eq!(e.code(), crate::SpineCode::InvalidResource);
+        assert_eq!(e.status(), 422);
+        assert!(e.diagnostics().contains("TestOrganization.name"), "{}", e.diagnostics());
+        let e = crate::Error::from(from_json::<TestOrganization>(body.as_bytes(), Limits::REQUEST).unwrap_err());
+        assert_eq!(e.status(), 413);
+    }
+
+    #[test]
+    fn malformed_bodies_map_to_400_bad_request() {
+        for body in [&b"{\"resourceType\":\"TestOrganization\""[..], b"<TestOrganization xmlns=\"http://hl7.org/fhir\">", b"\xff\xfe"] {
+            let e = crate::Error::from(crate::fhir::decode::<TestOrganization>(body, if body[0] == b'<' { crate::fhir::Format::Xml } else { crate::fhir::Format::Json }, Limits::REQUEST).unwrap_err());
+            assert_eq!((e.code(), e.status()), (crate::SpineCode::BadRequest, 400), "{}", e.diagnostics());
+        }
+    }
+
+    #[test]
+    fn deep_xml_nesting_is_refused() {
+        let mut xml = String::from(r#"<TestPatient xmlns="http://hl7.org/fhir">"#);
+        for _ in 0..100_000 {
+            xml.push_str("<extension url=\"u\">");
+        }
+        assert!(matches!(from_xml::<TestPatient>(xml.as_bytes(), Limits::IMPORT), Err(CodecError::Malformed(_))));
+    }
+}

@@ -29,6 +29,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use super::format::{FhirVersion, clip, split_unquoted, unquote};
+use super::jwt::Scope;
 use crate::error::{Error, SpineCode};
 
 /// `Ssp-TraceID` header name.
@@ -226,7 +227,7 @@ impl Interaction {
 
     /// The JWT `requested_scope` the interaction needs (digest §1.1 table,
     /// §3.3 [REC] "enforce read vs write"; accessrecord §1.3).
-    pub fn required_scope(self) -> &'static str {
+    pub fn required_scope(self) -> Scope {
         match self {
             Interaction::GetCapabilityStatement
             | Interaction::FindPractitioner
@@ -235,16 +236,16 @@ impl Interaction {
             | Interaction::ReadOrganization
             | Interaction::ReadLocation
             | Interaction::SearchFreeSlots
-            | Interaction::GetConformance => "organization/*.read",
+            | Interaction::GetConformance => Scope::OrganizationRead,
             Interaction::FindPatient
             | Interaction::ReadPatient
             | Interaction::ReadAppointment
             | Interaction::RetrievePatientAppointments
-            | Interaction::GetCareRecord => "patient/*.read",
+            | Interaction::GetCareRecord => Scope::PatientRead,
             Interaction::RegisterPatient
             | Interaction::BookAppointment
             | Interaction::AmendAppointment
-            | Interaction::CancelAppointment => "patient/*.write",
+            | Interaction::CancelAppointment => Scope::PatientWrite,
         }
     }
 
@@ -948,7 +949,7 @@ mod tests {
             (GetConformance, "organization/*.read"),
         ];
         for (i, scope) in want {
-            assert_eq!(i.required_scope(), scope, "{i:?}");
+            assert_eq!(i.required_scope().as_str(), scope, "{i:?}");
         }
     }
 

@@ -94,36 +94,6 @@ impl Scope {
             Scope::OrganizationWrite => "organization/*.write",
         }
     }
-
-    /// The scope an interaction requires, keyed by `Ssp-InteractionID`
-    /// (appointments digest §1.1 table; accessrecord §1.1/§1.3 for the DSTU2
-    /// getcarerecord and metadata ids). Read and write are distinct: a write
-    /// scope does not satisfy a read interaction (digest §3.3 \[REC\]).
-    pub fn for_interaction(interaction_id: &str) -> Option<Scope> {
-        const PREFIX: &str = "urn:nhs:names:services:gpconnect:fhir:";
-        let rest = interaction_id.strip_prefix(PREFIX)?;
-        let scope = match rest {
-            // Foundations (F1-F9) and Appointments (A1-A6), 1.2.x STU3.
-            "rest:read:metadata-1" => Scope::OrganizationRead,
-            "rest:search:patient-1" | "rest:read:patient-1" => Scope::PatientRead,
-            "operation:gpc.registerpatient-1" => Scope::PatientWrite,
-            "rest:search:practitioner-1"
-            | "rest:read:practitioner-1"
-            | "rest:search:organization-1"
-            | "rest:read:organization-1"
-            | "rest:read:location-1"
-            | "rest:search:slot-1" => Scope::OrganizationRead,
-            "rest:create:appointment-1"
-            | "rest:update:appointment-1"
-            | "rest:cancel:appointment-1" => Scope::PatientWrite,
-            "rest:read:appointment-1" | "rest:search:patient_appointments-1" => Scope::PatientRead,
-            // Access Record HTML 0.7.x DSTU2.
-            "operation:gpc.getcarerecord" => Scope::PatientRead,
-            "rest:read:metadata" => Scope::OrganizationRead,
-            _ => return None,
-        };
-        Some(scope)
-    }
 }
 
 impl fmt::Display for Scope {
@@ -1817,14 +1787,9 @@ mod tests {
 
     #[test]
     fn jwt_wrong_scope_for_interaction_is_400() {
-        let a6 = Scope::for_interaction(
-            "urn:nhs:names:services:gpconnect:fhir:rest:search:patient_appointments-1",
-        )
-        .expect("A6 is known");
-        let f4 = Scope::for_interaction(
-            "urn:nhs:names:services:gpconnect:fhir:operation:gpc.registerpatient-1",
-        )
-        .expect("F4 is known");
+        use crate::checks::headers::Interaction;
+        let a6 = Interaction::RetrievePatientAppointments.required_scope();
+        let f4 = Interaction::RegisterPatient.required_scope();
         let cases = [
             (a6, Scope::OrganizationWrite),
             (a6, Scope::PatientWrite),
@@ -1851,42 +1816,6 @@ mod tests {
         }
         assert_eq!(Scope::parse("patient/*.READ"), None);
         assert_eq!(Scope::parse(" patient/*.read"), None);
-    }
-
-    #[test]
-    fn scope_for_interaction_follows_the_summary_table() {
-        let p = "urn:nhs:names:services:gpconnect:fhir:";
-        let table = [
-            ("rest:read:metadata-1", Scope::OrganizationRead),
-            ("rest:search:patient-1", Scope::PatientRead),
-            ("rest:read:patient-1", Scope::PatientRead),
-            ("operation:gpc.registerpatient-1", Scope::PatientWrite),
-            ("rest:search:practitioner-1", Scope::OrganizationRead),
-            ("rest:read:practitioner-1", Scope::OrganizationRead),
-            ("rest:search:organization-1", Scope::OrganizationRead),
-            ("rest:read:organization-1", Scope::OrganizationRead),
-            ("rest:read:location-1", Scope::OrganizationRead),
-            ("rest:search:slot-1", Scope::OrganizationRead),
-            ("rest:create:appointment-1", Scope::PatientWrite),
-            ("rest:read:appointment-1", Scope::PatientRead),
-            ("rest:update:appointment-1", Scope::PatientWrite),
-            ("rest:cancel:appointment-1", Scope::PatientWrite),
-            ("rest:search:patient_appointments-1", Scope::PatientRead),
-            ("operation:gpc.getcarerecord", Scope::PatientRead),
-            ("rest:read:metadata", Scope::OrganizationRead),
-        ];
-        for (suffix, scope) in table {
-            assert_eq!(
-                Scope::for_interaction(&format!("{p}{suffix}")),
-                Some(scope),
-                "{suffix}"
-            );
-        }
-        assert_eq!(
-            Scope::for_interaction(&format!("{p}rest:read:nothing-1")),
-            None
-        );
-        assert_eq!(Scope::for_interaction("rest:read:patient-1"), None);
     }
 
     // ---- §3.3: sub, aud --------------------------------------------------------

@@ -312,25 +312,59 @@ mod hostile {
     #[test]
     fn external_entity_is_refused() {
         let xml = r#"<!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><TestOrganization xmlns="http://hl7.org/fhir"><name value="&xxe;"/></TestOrganization>"#;
-        assert!(matches!(from_xml::<TestOrganization>(xml.as_bytes(), Limits::REQUEST), Err(CodecError::Malformed(_))));
+        assert!(matches!(
+            from_xml::<TestOrganization>(xml.as_bytes(), Limits::REQUEST),
+            Err(CodecError::Malformed(_))
+        ));
     }
 
     #[test]
     fn ten_megabyte_string_is_refused_with_a_clear_error() {
-        let body = format!(r#"{{"resourceType":"TestOrganization","name":"{}"}}"#, "a".repeat(10 * 1024 * 1024));
-        let e = crate::Error::from(from_json::<TestOrganization>(body.as_bytes(), Limits::IMPORT).unwrap_err());
+        let body = format!(
+            r#"{{"resourceType":"TestOrganization","name":"{}"}}"#,
+            "a".repeat(10 * 1024 * 1024)
+        );
+        let e = crate::Error::from(
+            from_json::<TestOrganization>(body.as_bytes(), Limits::IMPORT).unwrap_err(),
+        );
         assert_eq!(e.code(), crate::SpineCode::InvalidResource);
         assert_eq!(e.status(), 422);
-        assert!(e.diagnostics().contains("TestOrganization.name"), "{}", e.diagnostics());
-        let e = crate::Error::from(from_json::<TestOrganization>(body.as_bytes(), Limits::REQUEST).unwrap_err());
+        assert!(
+            e.diagnostics().contains("TestOrganization.name"),
+            "{}",
+            e.diagnostics()
+        );
+        let e = crate::Error::from(
+            from_json::<TestOrganization>(body.as_bytes(), Limits::REQUEST).unwrap_err(),
+        );
         assert_eq!(e.status(), 413);
     }
 
     #[test]
     fn malformed_bodies_map_to_400_bad_request() {
-        for body in [&b"{\"resourceType\":\"TestOrganization\""[..], b"<TestOrganization xmlns=\"http://hl7.org/fhir\">", b"\xff\xfe"] {
-            let e = crate::Error::from(crate::fhir::decode::<TestOrganization>(body, if body[0] == b'<' { crate::fhir::Format::Xml } else { crate::fhir::Format::Json }, Limits::REQUEST).unwrap_err());
-            assert_eq!((e.code(), e.status()), (crate::SpineCode::BadRequest, 400), "{}", e.diagnostics());
+        for body in [
+            &b"{\"resourceType\":\"TestOrganization\""[..],
+            b"<TestOrganization xmlns=\"http://hl7.org/fhir\">",
+            b"\xff\xfe",
+        ] {
+            let e = crate::Error::from(
+                crate::fhir::decode::<TestOrganization>(
+                    body,
+                    if body[0] == b'<' {
+                        crate::fhir::Format::Xml
+                    } else {
+                        crate::fhir::Format::Json
+                    },
+                    Limits::REQUEST,
+                )
+                .unwrap_err(),
+            );
+            assert_eq!(
+                (e.code(), e.status()),
+                (crate::SpineCode::BadRequest, 400),
+                "{}",
+                e.diagnostics()
+            );
         }
     }
 
@@ -340,6 +374,9 @@ mod hostile {
         for _ in 0..100_000 {
             xml.push_str("<extension url=\"u\">");
         }
-        assert!(matches!(from_xml::<TestPatient>(xml.as_bytes(), Limits::IMPORT), Err(CodecError::Malformed(_))));
+        assert!(matches!(
+            from_xml::<TestPatient>(xml.as_bytes(), Limits::IMPORT),
+            Err(CodecError::Malformed(_))
+        ));
     }
 }

@@ -341,9 +341,36 @@ impl Error {
     }
 }
 
+/// Untrusted input echoed into diagnostics: quoted, escaped, and cut to
+/// [`Echo::MAX_CHARS`] characters, so a hostile value can neither bloat an
+/// OperationOutcome nor inject control characters into logs.
+#[derive(Debug, Clone, Copy)]
+pub struct Echo<'a>(pub &'a str);
+
+impl Echo<'_> {
+    /// Most characters echoed.
+    pub const MAX_CHARS: usize = 64;
+}
+
+impl fmt::Display for Echo<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.char_indices().nth(Self::MAX_CHARS) {
+            Some((cut, _)) => write!(f, "{:?}…", &self.0[..cut]),
+            None => write!(f, "{:?}", self.0),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn echo_quotes_escapes_and_cuts_hostile_input() {
+        assert_eq!(Echo("a\"b\n").to_string(), r#""a\"b\n""#);
+        let long = "x".repeat(1000);
+        assert_eq!(Echo(&long).to_string().chars().count(), Echo::MAX_CHARS + 3);
+    }
 
     #[test]
     fn every_code_has_a_display_and_an_error_status() {

@@ -28,7 +28,7 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Offset, TimeZone};
 use jiff::{Timestamp, ToSpan, ZonedDateTime};
 
-use crate::error::Error;
+use crate::error::{Echo, Error};
 
 // ---------------------------------------------------------------------------
 // Lexer: one byte-level pass shared by the validators and the parsers, so the
@@ -281,24 +281,10 @@ pub fn is_valid_time(value: &str) -> bool {
 // Diagnostics helpers.
 // ---------------------------------------------------------------------------
 
-/// A request value quoted for diagnostics: escaped and cut to 40 characters
-/// so a hostile parameter cannot bloat an OperationOutcome.
-struct Shown<'a>(&'a str);
-
-impl fmt::Display for Shown<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const MAX: usize = 40;
-        match self.0.char_indices().nth(MAX) {
-            Some((cut, _)) => write!(f, "{:?}…", self.0.get(..cut).unwrap_or_default()),
-            None => write!(f, "{:?}", self.0),
-        }
-    }
-}
-
 fn out_of_range(what: &str, value: &str) -> Error {
     Error::invalid_parameter(format!(
         "{what} {} is not a valid date: {}",
-        Shown(value),
+        Echo(value),
         Malformed::OutOfSupportedRange.describe()
     ))
 }
@@ -328,7 +314,7 @@ impl PartialDate {
         let bad = |m: Malformed| {
             Error::invalid_parameter(format!(
                 "{} is not a valid FHIR date: {}",
-                Shown(value),
+                Echo(value),
                 m.describe()
             ))
         };
@@ -336,7 +322,7 @@ impl PartialDate {
         if lexed.time.is_some() {
             return Err(Error::invalid_parameter(format!(
                 "{} is not a valid FHIR date: a date has no time component",
-                Shown(value)
+                Echo(value)
             )));
         }
         partial_from_lexed(&lexed).ok_or_else(|| out_of_range("Value", value))
@@ -423,7 +409,7 @@ impl FhirDateTime {
         parse_date_time(value).map_err(|m| {
             Error::invalid_parameter(format!(
                 "{} is not a valid FHIR dateTime: {}",
-                Shown(value),
+                Echo(value),
                 m.describe()
             ))
         })
@@ -626,8 +612,8 @@ pub fn try_split_prefix(value: &str) -> Result<(Option<SearchPrefix>, &str), Err
     if split.0.is_none() && starts_with_two_lowercase(value) {
         return Err(Error::invalid_parameter(format!(
             "{} has an unknown search prefix {}",
-            Shown(value),
-            Shown(value.get(..2).unwrap_or_default())
+            Echo(value),
+            Echo(value.get(..2).unwrap_or_default())
         )));
     }
     Ok(split)
@@ -794,7 +780,7 @@ pub fn parse_slot_search_bound(
     let invalid = |why: &str| {
         Error::invalid_parameter(format!(
             "Slot search parameter '{name}' value {} is invalid: {why}",
-            Shown(param_value)
+            Echo(param_value)
         ))
     };
     let value = match split_prefix(param_value) {
@@ -891,8 +877,8 @@ pub fn slot_search_range(start: &str, end: &str) -> Result<(Timestamp, Timestamp
     if end_before_start {
         return Err(Error::invalid_parameter(format!(
             "Slot search range is invalid: end {} is before start {}",
-            Shown(end),
-            Shown(start)
+            Echo(end),
+            Echo(start)
         )));
     }
     let too_long = match start_wall.checked_add(MAX_SLOT_SEARCH_DAYS.days()) {
@@ -903,8 +889,8 @@ pub fn slot_search_range(start: &str, end: &str) -> Result<(Timestamp, Timestamp
     if too_long {
         return Err(Error::invalid_parameter(format!(
             "Slot search range from {} to {} is longer than the maximum of {MAX_SLOT_SEARCH_DAYS} days",
-            Shown(start),
-            Shown(end)
+            Echo(start),
+            Echo(end)
         )));
     }
     Ok((from, until))
@@ -962,7 +948,7 @@ fn retrieve_bound(raw: &str) -> Result<(SearchPrefix, Date), Error> {
     let invalid = |why: &str| {
         Error::invalid_parameter(format!(
             "Parameter 'start' value {} is invalid: {why}",
-            Shown(raw)
+            Echo(raw)
         ))
     };
     let (prefix, value) = match split_prefix(raw) {
@@ -1078,7 +1064,7 @@ pub fn parse_time_period(start: Option<&str>, end: Option<&str>) -> Result<TimeP
         parse_date_time(value).map_err(|m| {
             Error::invalid_parameter(format!(
                 "timePeriod {which} {} is not a valid date or dateTime: {}",
-                Shown(value),
+                Echo(value),
                 m.describe()
             ))
         })

@@ -24,7 +24,7 @@
 
 use std::borrow::Cow;
 
-use crate::error::{Error, SpineCode};
+use crate::error::{Echo, Error, SpineCode};
 
 /// The FHIR release an interaction belongs to; it fixes the MIME spelling.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -107,7 +107,7 @@ pub fn negotiate(
         return format_param_format(value).ok_or_else(|| {
             unsupported(format!(
                 "_format {} is not supported; use {}",
-                clip(value),
+                Echo(value),
                 supported(version)
             ))
         });
@@ -119,7 +119,7 @@ pub fn negotiate(
             None => {
                 return Err(unsupported(format!(
                     "Accept {} offers no supported format; use {}",
-                    clip(value),
+                    Echo(value),
                     supported(version)
                 )));
             }
@@ -426,16 +426,6 @@ pub(super) fn unquote(s: &str) -> Option<Cow<'_, str>> {
     Some(Cow::Owned(out))
 }
 
-/// Quotes at most 64 characters of untrusted input for diagnostics, escaping
-/// control characters, so an error never echoes a huge or garbled value.
-pub(super) fn clip(s: &str) -> String {
-    const MAX: usize = 64;
-    match s.char_indices().nth(MAX) {
-        Some((end, _)) => format!("{:?}…", &s[..end]),
-        None => format!("{s:?}"),
-    }
-}
-
 fn non_blank(value: Option<&str>) -> Option<&str> {
     value.map(str::trim_ascii).filter(|v| !v.is_empty())
 }
@@ -455,7 +445,7 @@ fn unsupported(diagnostics: String) -> Error {
 fn bad_content_type(value: &str, version: FhirVersion) -> Error {
     unsupported(format!(
         "Content-Type {} is not a FHIR media type; use {} (charset utf-8)",
-        clip(value),
+        Echo(value),
         supported(version)
     ))
 }
@@ -778,7 +768,7 @@ mod tests {
         assert_eq!(unquote(r#""a"b""#), None);
         assert_eq!(unquote(r#""a\"#), None);
         let long = "é".repeat(100);
-        assert!(clip(&long).chars().count() < 70);
+        assert!(Echo(&long).to_string().chars().count() < 70);
         assert_eq!(parse_q("0.125"), Some(125));
         assert_eq!(parse_q("1."), Some(1000));
         assert_eq!(parse_q("1.001"), None);
@@ -805,7 +795,7 @@ mod tests {
             let _ = negotiate(None, Some(&s), Some(&s), Stu3);
             let _ = split_unquoted(&s, ';');
             let _ = unquote(&s);
-            let _ = clip(&s);
+            let _ = Echo(&s).to_string();
         }
     }
 }

@@ -28,9 +28,9 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::format::{FhirVersion, clip, split_unquoted, unquote};
+use super::format::{FhirVersion, split_unquoted, unquote};
 use super::jwt::Scope;
-use crate::error::{Error, SpineCode};
+use crate::error::{Echo, Error, SpineCode};
 
 /// `Ssp-TraceID` header name.
 pub const SSP_TRACE_ID: &str = "Ssp-TraceID";
@@ -464,7 +464,7 @@ pub fn route(method: Method, path: &str) -> Result<Route<'_>, Error> {
                 endpoint.not_found,
                 format!(
                     "no record with id {}: logical ids are [A-Za-z0-9-.]{{1,64}} (R80)",
-                    clip(id)
+                    Echo(id)
                 ),
             ));
         }
@@ -493,7 +493,7 @@ pub fn resolve_interaction(
     let Some(interaction) = Interaction::from_interaction_id(id) else {
         return Err(Error::bad_request(format!(
             "{SSP_INTERACTION_ID} {} is not a GP Connect interaction",
-            clip(id)
+            Echo(id)
         )));
     };
     if route.candidates.contains(&interaction) {
@@ -515,7 +515,7 @@ pub fn resolve_interaction(
 fn unknown_path(path: &str) -> Error {
     Error::bad_request(format!(
         "{} is not a GP Connect endpoint (URLs are case-sensitive)",
-        clip(path)
+        Echo(path)
     ))
 }
 
@@ -698,7 +698,7 @@ pub fn check_ssp_headers<'h, H: HeaderLookup + ?Sized>(
     if to_asid != provider_asid {
         return Err(Error::bad_request(format!(
             "{SSP_TO} {} is not this provider's ASID (R82)",
-            clip(to_asid)
+            Echo(to_asid)
         )));
     }
     let interaction_id = required(SSP_INTERACTION_ID)?;
@@ -723,7 +723,7 @@ pub fn parse_bearer(value: &str) -> Result<&str, Error> {
     if !scheme.eq_ignore_ascii_case("Bearer") {
         return Err(Error::bad_request(format!(
             "{AUTHORIZATION} must use the Bearer scheme, not {}",
-            clip(scheme)
+            Echo(scheme)
         )));
     }
     // b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="
@@ -750,7 +750,7 @@ pub fn parse_if_match(value: &str) -> Result<String, Error> {
         Some(version_id) if is_fhir_id(version_id) => Ok(version_id.to_owned()),
         _ => Err(Error::bad_request(format!(
             "If-Match {} is not W/\"{{versionId}}\"",
-            clip(value)
+            Echo(value)
         ))),
     }
 }

@@ -34,7 +34,7 @@ use jiff::Timestamp;
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::error::Error;
+use crate::error::{Echo, Error};
 
 /// Longest accepted token, in bytes. Real tokens are ~2 KiB; 64 KiB bounds
 /// the memory a hostile header can make us spend.
@@ -51,7 +51,6 @@ pub const TOKEN_LIFETIME_SECS: i64 = 300;
 pub const REASON_DIRECT_CARE: &str = "directcare";
 
 /// Longest slice of consumer-supplied text echoed back in diagnostics.
-const ECHO_LIMIT: usize = 64;
 
 // ---------------------------------------------------------------------------
 // Scope
@@ -473,8 +472,8 @@ pub fn validate_bearer(token: &str, ctx: &JwtContext, now: Timestamp) -> Result<
     let reason = string_claim(&payload, "reason_for_request")?;
     if reason != REASON_DIRECT_CARE {
         return Err(Error::bad_request(format!(
-            "Invalid JWT reason_for_request claim: expected '{REASON_DIRECT_CARE}', got '{}'",
-            excerpt(reason)
+            "Invalid JWT reason_for_request claim: expected '{REASON_DIRECT_CARE}', got {}",
+            Echo(reason)
         )));
     }
     let reason = reason.to_owned();
@@ -482,8 +481,8 @@ pub fn validate_bearer(token: &str, ctx: &JwtContext, now: Timestamp) -> Result<
     let scope_text = string_claim(&payload, "requested_scope")?;
     let Some(scope) = Scope::parse(scope_text) else {
         return Err(Error::bad_request(format!(
-            "Invalid JWT requested_scope claim: '{}' is not a GP Connect scope",
-            excerpt(scope_text)
+            "Invalid JWT requested_scope claim: {} is not a GP Connect scope",
+            Echo(scope_text)
         )));
     };
     if scope != ctx.expected_scope {
@@ -604,13 +603,6 @@ fn int_claim(payload: &Map<String, Value>, name: &str) -> Result<i64, Error> {
             "Invalid JWT {name} claim: expected integer seconds since the Unix epoch"
         ))
     })
-}
-
-fn excerpt(s: &str) -> String {
-    match s.char_indices().nth(ECHO_LIMIT) {
-        Some((cut, _)) => format!("{}...", &s[..cut]),
-        None => s.to_owned(),
-    }
 }
 
 // ---------------------------------------------------------------------------
@@ -862,11 +854,11 @@ fn resource<'v>(
     let Some(kind) = kind else {
         let wanted: Vec<&str> = expected.iter().map(|k| k.resource_type()).collect();
         let shown = match found {
-            Value::String(t) => excerpt(t),
-            other => excerpt(&other.to_string()),
+            Value::String(t) => Echo(t).to_string(),
+            other => Echo(&other.to_string()).to_string(),
         };
         let msg = format!(
-            "Invalid JWT {claim} claim: resourceType '{shown}', expected {}",
+            "Invalid JWT {claim} claim: resourceType {shown}, expected {}",
             wanted.join(" or ")
         );
         // STU3: 422 per the test suite (§3.3 [REC]); DSTU2: 400 per the 0.7.4
@@ -885,8 +877,8 @@ fn resource<'v>(
         return Err(invalid(
             claim,
             format!(
-                "unknown element '{}' for a FHIR {} {}",
-                excerpt(key),
+                "unknown element {} for a FHIR {} {}",
+                Echo(key),
                 profile.fhir_version(),
                 kind.resource_type()
             ),
@@ -1246,8 +1238,8 @@ impl<'de> Visitor<'de> for Bounded {
         while let Some(key) = map.next_key::<String>()? {
             if members.contains_key(&key) {
                 return Err(de::Error::custom(format_args!(
-                    "duplicate member '{}'",
-                    excerpt(&key)
+                    "duplicate member {}",
+                    Echo(&key)
                 )));
             }
             let value = map.next_value_seed(inner)?;

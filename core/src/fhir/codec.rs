@@ -1224,8 +1224,3 @@ pub trait FhirResource: Element {
     /// Write the resource's own XML element.
     fn write_root(&self, w: &mut XmlWriter);
 }
-
-/// Shorten hostile input before it goes into a diagnostic.
-pub fn clip(s: &str) -> std::borrow::Cow<'_, str> {
-    super::primitive::truncate(s)
-}

@@ -377,7 +377,7 @@ macro_rules! fhir_resource_enum {
                         $variant::__visit_fields(map, true)?,
                     ))), )*
                     other => ::core::result::Result::Err(A::Error::custom(format_args!(
-                        "unsupported resourceType '{}'", $crate::fhir::codec::clip(other)
+                        "unsupported resourceType {}", $crate::error::Echo(other)
                     ))),
                 }
             }
@@ -394,7 +394,7 @@ macro_rules! fhir_resource_enum {
                         <$variant as $crate::fhir::codec::Element>::deserialize_element(v)?,
                     ))), )*
                     other => ::core::result::Result::Err(::serde_json::Error::custom(format_args!(
-                        "unsupported resourceType '{}'", $crate::fhir::codec::clip(other)
+                        "unsupported resourceType {}", $crate::error::Echo(other)
                     ))),
                 }
             }
@@ -473,7 +473,7 @@ macro_rules! fhir_resource_enum {
                         $variant::__read_xml(node).map_err(|e| e.within(stringify!($variant), None))?,
                     ))), )*
                     other => ::core::result::Result::Err($crate::fhir::codec::DecodeError::invalid(format!(
-                        "unsupported resource type '{}'", $crate::fhir::codec::clip(other)
+                        "unsupported resource type {}", $crate::error::Echo(other)
                     ))),
                 }
             }

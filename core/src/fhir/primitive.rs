@@ -20,6 +20,7 @@ use super::codec::{
 };
 use super::xml::{XmlNode, XmlWriter};
 use crate::checks::datetime;
+use crate::error::Echo;
 
 /// Check the rules every FHIR string obeys.
 fn check_string(s: &str) -> Result<(), String> {
@@ -182,7 +183,7 @@ impl Primitive for bool {
         match s {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err(format!("'{}' is not a boolean", truncate(s))),
+            _ => Err(format!("{} is not a boolean", Echo(s))),
         }
     }
     fn lexical(&self) -> Cow<'_, str> {
@@ -212,10 +213,10 @@ impl Primitive for i32 {
                 .bytes()
                 .all(|b| b.is_ascii_digit());
         if !ok {
-            return Err(format!("'{}' is not an integer", truncate(s)));
+            return Err(format!("{} is not an integer", Echo(s)));
         }
         s.parse::<i32>()
-            .map_err(|_| format!("'{}' is out of range", truncate(s)))
+            .map_err(|_| format!("{} is out of range", Echo(s)))
     }
     fn lexical(&self) -> Cow<'_, str> {
         Cow::Owned(self.to_string())
@@ -237,10 +238,10 @@ impl Primitive for u32 {
     const FHIR_TYPE: &'static str = "unsignedInt";
     fn parse_lexical(s: &str) -> Result<Self, String> {
         if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("'{}' is not an unsigned integer", truncate(s)));
+            return Err(format!("{} is not an unsigned integer", Echo(s)));
         }
         s.parse::<u32>()
-            .map_err(|_| format!("'{}' is out of range", truncate(s)))
+            .map_err(|_| format!("{} is out of range", Echo(s)))
     }
     fn lexical(&self) -> Cow<'_, str> {
         Cow::Owned(self.to_string())
@@ -275,7 +276,7 @@ macro_rules! string_newtype {
                 if check(&s) {
                     Ok($name(s))
                 } else {
-                    Err(format!("'{}' is not a valid {}", truncate(&s), $fhir))
+                    Err(format!("{} is not a valid {}", Echo(&s), $fhir))
                 }
             }
 
@@ -392,20 +393,6 @@ string_newtype!(
     "time",
     datetime::is_valid_time
 );
-
-/// Shorten a value for diagnostics (hostile input can be huge).
-pub(crate) fn truncate(s: &str) -> Cow<'_, str> {
-    const MAX: usize = 64;
-    if s.len() <= MAX {
-        Cow::Borrowed(s)
-    } else {
-        let mut end = MAX;
-        while !s.is_char_boundary(end) {
-            end -= 1;
-        }
-        Cow::Owned(format!("{}…", &s[..end]))
-    }
-}
 
 #[cfg(test)]
 mod tests {

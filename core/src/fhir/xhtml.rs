@@ -174,7 +174,7 @@ pub fn validate(s: &str) -> Result<(), String> {
                 if !ok {
                     return Err(format!(
                         "entity '&{};' is not allowed (only XML's predefined entities)",
-                        super::codec::clip(name)
+                        crate::error::Echo(name)
                     ));
                 }
                 if r.is_char_ref() {

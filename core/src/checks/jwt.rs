@@ -50,8 +50,6 @@ pub const TOKEN_LIFETIME_SECS: i64 = 300;
 /// The only accepted `reason_for_request` (digest §3.2).
 pub const REASON_DIRECT_CARE: &str = "directcare";
 
-/// Longest slice of consumer-supplied text echoed back in diagnostics.
-
 // ---------------------------------------------------------------------------
 // Scope
 // ---------------------------------------------------------------------------

@@ -831,13 +831,13 @@ fn a_div_without_the_xhtml_namespace_is_rejected() {
 fn an_unsupported_resource_in_an_entry_is_invalid() {
     let json = fixture("bundle_getcarerecord.json").replacen(
         r#""resourceType": "Device""#,
-        r#""resourceType": "Location""#,
+        r#""resourceType": "Appointment""#,
         1,
     );
     let (path, message) = invalid(decode::<Bundle>(&json));
     assert_eq!(path, "Bundle.entry[4].resource");
     assert!(message.contains("unsupported resourceType"), "{message}");
-    assert!(message.contains("Location"), "{message}");
+    assert!(message.contains("Appointment"), "{message}");
 }
 
 #[test]

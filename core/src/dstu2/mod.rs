@@ -15,7 +15,7 @@
 //! | [`Parameters`] | getcarerecord request body (§1.4) |
 //! | [`Bundle`] | success response, `searchset` (§1.5) |
 //! | [`Composition`] | first entry; the record HTML in `section[0].text.div` (§1.5, §2) |
-//! | [`Patient`], [`Practitioner`], [`Organization`], [`Device`] | the other entries (§1.5) |
+//! | [`Patient`], [`Practitioner`], [`Organization`], [`Device`], [`Location`] | the other entries (§1.5) |
 //! | [`OperationOutcome`] | every error (§4), via [`crate::Error::to_operation_outcome_dstu2`] |
 //! | [`Conformance`] | `GET /metadata` (§1.1) |
 //!
@@ -26,6 +26,7 @@ pub mod composition;
 pub mod conformance;
 pub mod datatypes;
 pub mod device;
+pub mod location;
 pub mod operation_outcome;
 pub mod organization;
 pub mod parameters;
@@ -46,6 +47,7 @@ pub use conformance::{
 };
 pub use datatypes::{Annotation, AnnotationAuthor, HumanName};
 pub use device::Device;
+pub use location::Location;
 pub use operation_outcome::{OperationOutcome, OperationOutcomeIssue};
 pub use organization::{Organization, OrganizationContact};
 pub use parameters::{Parameters, ParametersParameter, ParametersParameterValue};

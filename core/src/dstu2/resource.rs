@@ -7,6 +7,7 @@ use super::bundle::Bundle;
 use super::composition::Composition;
 use super::conformance::Conformance;
 use super::device::Device;
+use super::location::Location;
 use super::operation_outcome::OperationOutcome;
 use super::organization::Organization;
 use super::parameters::Parameters;
@@ -24,6 +25,7 @@ fhir_resource_enum! {
         Practitioner,
         Organization,
         Device,
+        Location,
         OperationOutcome,
         Conformance,
     }

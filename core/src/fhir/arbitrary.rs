@@ -9,7 +9,7 @@
 
 use super::codec::{Choice, Element, PrimitiveExt, PrimitiveExtensions};
 use super::datatypes::{Extension, ExtensionValue};
-use super::primitive::{Code, Date, DateTime, Id, Instant, Time};
+use super::primitive::{Base64Binary, Code, Date, DateTime, Id, Instant, Time};
 use super::xhtml::Xhtml;
 
 /// Optional elements stop being generated below this depth.
@@ -214,6 +214,14 @@ impl Gen for Xhtml {
             "<div xmlns=\"http://www.w3.org/1999/xhtml\">{body}</div>"
         ))
         .unwrap_or_default()
+    }
+}
+
+impl Gen for Base64Binary {
+    fn gen_value(rng: &mut Rng, _depth: u32) -> Self {
+        let len = 1 + rng.below(12);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        Base64Binary::encode(&bytes).unwrap_or_default()
     }
 }
 

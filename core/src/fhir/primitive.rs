@@ -394,6 +394,47 @@ string_newtype!(
     datetime::is_valid_time
 );
 
+/// FHIR `base64Binary`: standard alphabet, padded; whitespace between
+/// groups is allowed and kept, so a round trip never changes the lexical form.
+fn is_valid_base64(s: &str) -> bool {
+    use base64::Engine as _;
+    let compact = without_whitespace(s);
+    !compact.is_empty()
+        && base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .is_ok()
+}
+
+fn without_whitespace(s: &str) -> String {
+    s.chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\r' | '\n'))
+        .collect()
+}
+
+string_newtype!(
+    /// FHIR `base64Binary` (`Attachment.data`, `Device.udi.carrierAIDC`).
+    Base64Binary,
+    "base64Binary",
+    is_valid_base64
+);
+
+impl Base64Binary {
+    /// Base64-encode `bytes`; `None` for no bytes (FHIR values are never empty).
+    pub fn encode(bytes: &[u8]) -> Option<Self> {
+        use base64::Engine as _;
+        (!bytes.is_empty())
+            .then(|| Base64Binary(base64::engine::general_purpose::STANDARD.encode(bytes)))
+    }
+
+    /// The decoded bytes (cannot fail for a constructed value; no `unwrap`).
+    pub fn decode(&self) -> Result<Vec<u8>, String> {
+        use base64::Engine as _;
+        base64::engine::general_purpose::STANDARD
+            .decode(without_whitespace(&self.0))
+            .map_err(|e| e.to_string())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -750,7 +750,7 @@ fn forbidden_patient_elements_are_invalid_with_their_exact_path() {
         assert_eq!(path, "Patient", "{key}");
         assert_eq!(message, format!("unknown element '{key}'"));
         let (path, _) = invalid(decode::<Resource>(&json));
-        assert_eq!(path, "Resource", "{key}");
+        assert_eq!(path, "Patient", "{key}");
     }
     let xml = r#"<Patient xmlns="http://hl7.org/fhir"><id value="18"/><animal><species><text value="Dog"/></species></animal></Patient>"#;
     let (path, message) = invalid(decode_xml::<Patient>(xml));
@@ -783,7 +783,7 @@ fn elements_other_profiles_forbid_are_invalid() {
     ] {
         let json = format!(r#"{{"resourceType": "{rt}", "{key}": {value}}}"#);
         let (path, message) = invalid(decode::<Resource>(&json));
-        assert_eq!(path, "Resource", "{rt}.{key}");
+        assert_eq!(path, rt, "{rt}.{key}");
         assert_eq!(message, format!("unknown element '{key}'"), "{rt}.{key}");
     }
 }

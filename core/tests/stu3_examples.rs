@@ -192,10 +192,7 @@ fn assert_invalid<T: FhirResource + std::fmt::Debug>(json: &str, path: &str, mes
 }
 
 /// Parse, change, and write back with `resourceType` first in every object
-/// (as the fixtures have it). `serde_json::Value` sorts keys, and a
-/// resource whose `resourceType` is not first takes the codec's buffered
-/// path, which reports errors less precisely (see
-/// `resource_enum_errors_carry_the_concrete_path`).
+/// (as the fixtures have it); `serde_json::Value` sorts keys.
 fn edit(json: &str, f: impl FnOnce(&mut Value)) -> String {
     let mut v: Value = serde_json::from_str(json).expect("fixture JSON parses");
     f(&mut v);
@@ -1291,19 +1288,10 @@ fn resource_type_need_not_come_first() {
     }
 }
 
-/// Desired: an error inside a resource is reported at its element path
-/// whatever the route. Three codec behaviours (all in `core/src/fhir`, which
-/// this model does not touch) fall short today:
-/// 1. JSON through the `Resource` enum: the path starts with `Resource.` (the
-///    enum's `FhirResource::TYPE`) instead of the concrete type.
-/// 2. XML through the `Resource` enum: the type appears twice
-///    (`Location.Location...`): `from_xml` prefixes the root name and the
-///    enum's `read_root` adds it again via `within`.
-/// 3. JSON, a nested resource whose `resourceType` is not its first key: the
-///    buffered path re-decodes from a `serde_json::Value` and the error's
-///    inner path is lost (it stops at `...resource`).
+/// An error inside a resource is reported at its element path whatever the
+/// route: through the `Resource` enum (JSON and XML), and inside a nested
+/// resource whose `resourceType` is not its first key (the buffered path).
 #[test]
-#[ignore = "codec: error paths through the Resource enum (see doc comment)"]
 fn resource_enum_errors_carry_the_concrete_path() {
     let loc = fixture("read_location_response_example");
     match from_json::<Resource>(loc.as_bytes(), Limits::REQUEST) {

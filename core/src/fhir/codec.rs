@@ -1214,6 +1214,9 @@ pub mod req_attr {
     }
 }
 
+/// [`FhirResource::TYPE`] of a per-version enum of resources.
+pub const ANY_RESOURCE: &str = "Resource";
+
 /// A FHIR resource type: `resourceType` in JSON, the root element in XML.
 pub trait FhirResource: Element {
     /// The `resourceType` (`"Resource"` for a per-version enum of resources).
@@ -1223,4 +1226,29 @@ pub trait FhirResource: Element {
     fn read_root(node: &XmlNode<'_>) -> Result<Self, DecodeError>;
     /// Write the resource's own XML element.
     fn write_root(&self, w: &mut XmlWriter);
+}
+
+/// Marks the element path inside a buffered resource in an error message
+/// (a resource whose `resourceType` is not its first key is decoded from a
+/// buffered value, out of reach of the outer path tracking).
+const NESTED_PATH_MARK: char = '\u{1e}';
+
+/// An error from inside a buffered resource, carrying its inner path.
+pub fn nested_error<E: de::Error>(inner_path: &str, e: &impl fmt::Display) -> E {
+    if inner_path.is_empty() || inner_path == "." {
+        E::custom(e)
+    } else {
+        E::custom(format_args!(
+            "{NESTED_PATH_MARK}{inner_path}{NESTED_PATH_MARK}{e}"
+        ))
+    }
+}
+
+/// Split a message made by [`nested_error`] into `(inner path, message)`.
+pub(crate) fn split_nested_error(message: &str) -> (Option<&str>, &str) {
+    let mut parts = message.splitn(3, NESTED_PATH_MARK);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(""), Some(path), Some(rest)) => (Some(path), rest),
+        _ => (None, message),
+    }
 }

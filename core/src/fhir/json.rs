@@ -1,6 +1,6 @@
 //! FHIR JSON entry points: bounded, streaming, with precise error paths.
 
-use super::codec::{DecodeError, Element, FhirResource};
+use super::codec::{ANY_RESOURCE, DecodeError, Element, FhirResource, split_nested_error};
 use super::xml::{XmlWriter, parse_document};
 use super::{CodecError, Limits};
 
@@ -30,19 +30,45 @@ fn describe_json_error<T: FhirResource>(bytes: &[u8], first: serde_json::Error) 
             let mut de = serde_json::Deserializer::from_slice(bytes);
             let mut track = serde_path_to_error::Track::new();
             let pd = serde_path_to_error::Deserializer::new(&mut de, &mut track);
-            let message = match T::deserialize_element(pd) {
+            let full = match T::deserialize_element(pd) {
                 Err(e) => strip_position(&e.to_string()),
                 Ok(_) => strip_position(&first.to_string()),
             };
-            let path = track.path().to_string();
-            let path = if path == "." || path.is_empty() {
-                T::TYPE.to_owned()
+            let (nested, message) = split_nested_error(&full);
+            let root = if T::TYPE == ANY_RESOURCE {
+                probe_resource_type(bytes).unwrap_or_else(|| ANY_RESOURCE.to_owned())
             } else {
-                format!("{}.{}", T::TYPE, path)
+                T::TYPE.to_owned()
             };
-            CodecError::Invalid { path, message }
+            let mut path = root;
+            for part in [Some(track.path().to_string()), nested.map(str::to_owned)]
+                .into_iter()
+                .flatten()
+                .filter(|p| !p.is_empty() && p != ".")
+            {
+                path.push('.');
+                path.push_str(&part);
+            }
+            CodecError::Invalid {
+                path,
+                message: message.to_owned(),
+            }
         }
     }
+}
+
+/// The top-level `resourceType` of a document that failed to decode, so a
+/// path through a resource enum starts with the concrete type.
+fn probe_resource_type(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Probe {
+        #[serde(rename = "resourceType")]
+        resource_type: Option<String>,
+    }
+    serde_json::from_slice::<Probe>(bytes)
+        .ok()
+        .and_then(|p| p.resource_type)
+        .filter(|t| t.len() <= 64 && t.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// serde_json appends " at line L column C"; keep the message short and stable.

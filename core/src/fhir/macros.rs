@@ -390,9 +390,18 @@ macro_rules! fhir_resource_enum {
                     .ok_or_else(|| ::serde_json::Error::custom("missing resourceType"))?
                     .to_owned();
                 match rt.as_str() {
-                    $( stringify!($variant) => ::core::result::Result::Ok($name::$variant(::std::boxed::Box::new(
-                        <$variant as $crate::fhir::codec::Element>::deserialize_element(v)?,
-                    ))), )*
+                    $( stringify!($variant) => {
+                        // Track the path inside the buffered object so the
+                        // error still names the element (see codec::nested_error).
+                        let mut track = ::serde_path_to_error::Track::new();
+                        let de = ::serde_path_to_error::Deserializer::new(v, &mut track);
+                        match <$variant as $crate::fhir::codec::Element>::deserialize_element(de) {
+                            ::core::result::Result::Ok(r) => ::core::result::Result::Ok($name::$variant(::std::boxed::Box::new(r))),
+                            ::core::result::Result::Err(e) => ::core::result::Result::Err(
+                                $crate::fhir::codec::nested_error(&track.path().to_string(), &e),
+                            ),
+                        }
+                    } )*
                     other => ::core::result::Result::Err(::serde_json::Error::custom(format_args!(
                         "unsupported resourceType {}", $crate::error::Echo(other)
                     ))),
@@ -460,17 +469,18 @@ macro_rules! fhir_resource_enum {
                     return ::core::result::Result::Err(DecodeError::invalid("expected exactly one resource element"));
                 }
                 let inner = &node.children[0];
-                let r = <$name as $crate::fhir::codec::FhirResource>::read_root(inner)?;
+                let r = <$name as $crate::fhir::codec::FhirResource>::read_root(inner)
+                    .map_err(|e| e.within(inner.name, ::core::option::Option::None))?;
                 ::core::result::Result::Ok((::core::option::Option::Some(r), ::core::option::Option::None))
             }
         }
 
         impl $crate::fhir::codec::FhirResource for $name {
-            const TYPE: &'static str = "Resource";
+            const TYPE: &'static str = $crate::fhir::codec::ANY_RESOURCE;
             fn read_root(node: &$crate::fhir::xml::XmlNode<'_>) -> ::core::result::Result<Self, $crate::fhir::codec::DecodeError> {
                 match node.name {
                     $( stringify!($variant) => ::core::result::Result::Ok($name::$variant(::std::boxed::Box::new(
-                        $variant::__read_xml(node).map_err(|e| e.within(stringify!($variant), None))?,
+                        $variant::__read_xml(node)?,
                     ))), )*
                     other => ::core::result::Result::Err($crate::fhir::codec::DecodeError::invalid(format!(
                         "unsupported resource type {}", $crate::error::Echo(other)

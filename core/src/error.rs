@@ -278,14 +278,21 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     /// An error with the code's default status and issue type.
+    ///
+    /// Diagnostics may quote hostile input, so they are made representable
+    /// here, once: control characters a FHIR string may not hold become
+    /// U+FFFD, and the text is cut to [`Error::MAX_DIAGNOSTICS_BYTES`].
     pub fn new(code: SpineCode, diagnostics: impl Into<String>) -> Self {
         Error {
             code,
             status: code.http_status(),
             issue_type: code.issue_type(),
-            diagnostics: diagnostics.into(),
+            diagnostics: representable(diagnostics.into()),
         }
     }
+
+    /// Longest diagnostics kept.
+    pub const MAX_DIAGNOSTICS_BYTES: usize = 16 * 1024;
 
     /// Override the HTTP status where a rule sends a code with a non-default
     /// status (e.g. 400 INVALID_PARAMETER for a `timePeriod` on SUM).
@@ -341,6 +348,27 @@ impl Error {
     }
 }
 
+/// `s` as a valid FHIR string of at most [`Error::MAX_DIAGNOSTICS_BYTES`].
+fn representable(s: String) -> String {
+    let clean = |c: char| (c as u32) >= 0x20 || matches!(c, '\t' | '\n' | '\r');
+    if s.len() <= Error::MAX_DIAGNOSTICS_BYTES && s.chars().all(clean) {
+        return s;
+    }
+    let mut out = String::with_capacity(s.len().min(Error::MAX_DIAGNOSTICS_BYTES));
+    for c in s.chars() {
+        let c = if clean(c) {
+            c
+        } else {
+            char::REPLACEMENT_CHARACTER
+        };
+        if out.len() + c.len_utf8() > Error::MAX_DIAGNOSTICS_BYTES {
+            break;
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Untrusted input echoed into diagnostics: quoted, escaped, and cut to
 /// [`Echo::MAX_CHARS`] characters, so a hostile value can neither bloat an
 /// OperationOutcome nor inject control characters into logs.
@@ -390,6 +418,15 @@ mod tests {
             SpineCode::AccessDenied.code(SpecEdition::Appointments127),
             "ACCESS_DENIED"
         );
+    }
+
+    #[test]
+    fn diagnostics_are_always_representable_as_a_fhir_string() {
+        let e = Error::bad_request("a\u{0}b\u{1b}[31m\n");
+        assert_eq!(e.diagnostics(), "a\u{fffd}b\u{fffd}[31m\n");
+        let e = Error::bad_request("é".repeat(20_000));
+        assert!(e.diagnostics().len() <= Error::MAX_DIAGNOSTICS_BYTES);
+        assert!(e.diagnostics().chars().all(|c| c == 'é'));
     }
 
     #[test]

@@ -40,7 +40,7 @@ fhir_choice! {
     pub enum AnnotationAuthor {
         /// A Practitioner, Patient or RelatedPerson (boxed: the shared
         /// `Reference` is large, as it carries STU3's `identifier`).
-        Reference(Box<Reference>) = "authorReference",
+        Reference(Reference) = "authorReference",
         /// Free-text author.
         String(String) = "authorString",
     }

@@ -6,7 +6,6 @@
 use super::profiles::{ERROR_OR_WARNING_CODE_SYSTEM, OPERATION_OUTCOME_PROFILE};
 use super::resource::Resource;
 use crate::error::{Error, SpecEdition};
-use crate::fhir::codec::MAX_STRING_BYTES;
 use crate::fhir::datatypes::{CodeableConcept, Coding, Extension, Meta, Narrative};
 use crate::fhir::primitive::{Code, Id};
 
@@ -54,25 +53,24 @@ impl Error {
     /// (e.g. `NO_ORGANISATIONAL_CONSENT`) with a non-empty display (the suite
     /// requires one), and the diagnostics when there are any.
     ///
-    /// Diagnostics are made representable first: control characters FHIR
-    /// strings may not hold become U+FFFD and the text is cut to the 1 MB
-    /// string limit, so the outcome always passes this crate's own codec
-    /// (the text may quote hostile input).
+    /// Diagnostics are always representable (see [`Error::new`]).
     pub fn to_operation_outcome_dstu2(&self) -> OperationOutcome {
         let spine = self.code();
-        let diagnostics = representable(self.diagnostics());
+        let diagnostics = self.diagnostics().to_owned();
         OperationOutcome {
             meta: Some(Meta {
                 profile: vec![OPERATION_OUTCOME_PROFILE.to_owned()],
                 ..Meta::default()
             }),
             issue: vec![OperationOutcomeIssue {
-                severity: table_code("error"),
-                code: table_code(self.issue_type().code()),
+                severity: Code::from_static("error"),
+                code: Code::from_static(self.issue_type().code()),
                 details: Some(CodeableConcept {
                     coding: vec![Coding {
                         system: Some(ERROR_OR_WARNING_CODE_SYSTEM.to_owned()),
-                        code: Some(table_code(spine.code(SpecEdition::AccessRecordHtml07))),
+                        code: Some(Code::from_static(
+                            spine.code(SpecEdition::AccessRecordHtml07),
+                        )),
                         display: Some(spine.display().to_owned()),
                         ..Coding::default()
                     }],
@@ -86,36 +84,11 @@ impl Error {
     }
 }
 
-/// A code from one of the engine's static tables (`"error"`, issue types,
-/// Spine codes). Every entry is a valid FHIR `code` (the tests check all of
-/// them), so the empty fallback cannot happen; it exists only because
-/// [`Code`] has no infallible constructor for constants.
-fn table_code(s: &'static str) -> Code {
-    Code::new(s).unwrap_or_default()
-}
-
-/// `s` as a valid FHIR string: disallowed control characters replaced with
-/// U+FFFD, at most [`MAX_STRING_BYTES`] bytes (cut on a character boundary).
-fn representable(s: &str) -> String {
-    let mut out = String::with_capacity(s.len().min(MAX_STRING_BYTES));
-    for c in s.chars() {
-        let c = if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') {
-            char::REPLACEMENT_CHARACTER
-        } else {
-            c
-        };
-        if out.len() + c.len_utf8() > MAX_STRING_BYTES {
-            break;
-        }
-        out.push(c);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::error::{IssueType, SpineCode};
+    use crate::fhir::codec::MAX_STRING_BYTES;
     use crate::fhir::{Limits, from_json, from_xml, to_json, to_xml};
 
     fn json_string(e: &Error) -> String {
@@ -237,7 +210,8 @@ mod tests {
             .diagnostics
             .clone()
             .unwrap();
-        assert!(d.len() <= MAX_STRING_BYTES && d.len() > MAX_STRING_BYTES - 2);
+        let max = Error::MAX_DIAGNOSTICS_BYTES;
+        assert!(d.len() <= max && d.len() > max - 2);
         assert!(d.chars().all(|c| c == 'é'));
     }
 }

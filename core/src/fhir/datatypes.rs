@@ -24,7 +24,7 @@ fhir_choice! {
         Code(Code) = "valueCode",
         Coding(Coding) = "valueCoding",
         CodeableConcept(CodeableConcept) = "valueCodeableConcept",
-        Identifier(Identifier) = "valueIdentifier",
+        Identifier(Box<Identifier>) = "valueIdentifier",
         Period(Period) = "valuePeriod",
         Reference(Reference) = "valueReference",
     }
@@ -94,7 +94,8 @@ fhir_struct! {
         id: attr String = "id",
         extension: vec Extension = "extension",
         reference: opt String = "reference",
-        identifier: opt Identifier = "identifier",
+        /// Boxed: rarely present, and it would double every reference's size.
+        identifier: opt Box<Identifier> = "identifier",
         display: opt String = "display",
     }
 }

@@ -363,6 +363,16 @@ string_newtype!(
     "code",
     is_valid_code
 );
+impl Code {
+    /// A code the specification fixes (`error`, `searchset`, `In-person`):
+    /// infallible for callers; its validity is checked in debug builds, and
+    /// the tests of each constant's user cover release builds.
+    pub fn from_static(s: &'static str) -> Code {
+        debug_assert!(is_valid_code(s), "invalid code constant {s:?}");
+        Code(s.to_owned())
+    }
+}
+
 string_newtype!(
     /// FHIR `id`: a logical id, `[A-Za-z0-9\-\.]{1,64}` (R80).
     Id,

@@ -70,7 +70,7 @@ fhir_choice! {
     /// `Annotation.author[x]`: who wrote the note (the reference is boxed
     /// to keep the enum small).
     pub enum AnnotationAuthor {
-        Reference(Box<Reference>) = "authorReference",
+        Reference(Reference) = "authorReference",
         String(String) = "authorString",
     }
 }

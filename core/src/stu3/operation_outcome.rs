@@ -96,18 +96,18 @@ impl Error {
         let code = self.code();
         let diagnostics = self.diagnostics();
         let issue = OperationOutcomeIssue {
-            severity: Code::new("error").unwrap_or_default(),
-            code: Code::new(self.issue_type().code()).unwrap_or_default(),
+            severity: Code::from_static("error"),
+            code: Code::from_static(self.issue_type().code()),
             details: Some(CodeableConcept {
                 coding: vec![Coding {
                     system: Some(opts.system.url().to_owned()),
-                    code: Code::new(code.code(opts.edition)).ok(),
+                    code: Some(Code::from_static(code.code(opts.edition))),
                     display: Some(code.display().to_owned()),
                     ..Coding::default()
                 }],
                 ..CodeableConcept::default()
             }),
-            diagnostics: (!diagnostics.trim().is_empty()).then(|| diagnostics.to_owned()),
+            diagnostics: (!diagnostics.is_empty()).then(|| diagnostics.to_owned()),
             ..OperationOutcomeIssue::default()
         };
         OperationOutcome {

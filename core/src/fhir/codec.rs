@@ -194,6 +194,9 @@ impl PrimitiveExtensions {
     }
 
     fn max_index(&self, element: &str) -> Option<usize> {
+        if self.0.is_empty() {
+            return None;
+        }
         self.0
             .iter()
             .filter(|e| e.element == element)

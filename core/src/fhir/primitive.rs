@@ -31,14 +31,12 @@ fn check_string(s: &str) -> Result<(), String> {
             MAX_STRING_BYTES
         ));
     }
-    if let Some(c) = s
-        .chars()
-        .find(|&c| (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r'))
+    // Control characters are single bytes in UTF-8, so a byte scan suffices.
+    if let Some(b) = s
+        .bytes()
+        .find(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r'))
     {
-        return Err(format!(
-            "control character U+{:04X} is not allowed",
-            c as u32
-        ));
+        return Err(format!("control character U+{b:04X} is not allowed"));
     }
     Ok(())
 }

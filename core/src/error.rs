@@ -55,7 +55,7 @@ pub enum SpineCode {
     FhirConstraintViolation,
     /// A POSTed reference names a resource that does not exist (R10).
     ReferenceNotFound,
-    /// Unsupported `Accept`, `_format` or `Content-Type` (digest §2.1 [REC]).
+    /// Unsupported `Accept`, `_format` or `Content-Type` (digest §2.1 \[REC\]).
     UnsupportedMediaType,
     /// Unexpected failure, PDS unavailable, or data that cannot meet the profile (R86).
     InternalServerError,

@@ -89,7 +89,7 @@ pub fn response_content_type(format: FhirFormat, version: FhirVersion) -> &'stat
 
 /// Chooses the response syntax: `_format` > `Accept` > `Content-Type` > JSON
 /// (digest §2.2). An unsupported `_format` or `Accept`, or a present
-/// `Content-Type` that is not FHIR, is 415 UNSUPPORTED_MEDIA_TYPE (§2.1 [REC]).
+/// `Content-Type` that is not FHIR, is 415 UNSUPPORTED_MEDIA_TYPE (§2.1 \[REC\]).
 /// Empty or blank values count as absent.
 pub fn negotiate(
     format_param: Option<&str>,

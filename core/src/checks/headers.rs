@@ -9,10 +9,10 @@
 //! Decisions on points the spec leaves open:
 //! - **Unknown path → 400 BAD_REQUEST** (not 404): the spreadsheet gives
 //!   BAD_REQUEST for unknown and wrongly-cased URLs (accessrecord §4) and the
-//!   digest allows 404 or 400 (§2.1 [REC]); 400 also keeps "no such endpoint"
+//!   digest allows 404 or 400 (§2.1 \[REC\]); 400 also keeps "no such endpoint"
 //!   apart from "no such record". Trailing `/`, extra segments, `_history`
 //!   and unknown `$operations` are unknown paths.
-//! - **Known path, wrong verb → 400 BAD_REQUEST** (§2.1 [REC]), HEAD included.
+//! - **Known path, wrong verb → 400 BAD_REQUEST** (§2.1 \[REC\]), HEAD included.
 //! - **Id outside R80's `[A-Za-z0-9\-\.]{1,64}` → 404** with the resource's
 //!   not-found code (§6.2): such an id can name no record, and the suite's
 //!   "Read appointment invalid appointment id" expects 404 for an empty id.
@@ -226,7 +226,7 @@ impl Interaction {
     }
 
     /// The JWT `requested_scope` the interaction needs (digest §1.1 table,
-    /// §3.3 [REC] "enforce read vs write"; accessrecord §1.3).
+    /// §3.3 \[REC\] "enforce read vs write"; accessrecord §1.3).
     pub fn required_scope(self) -> Scope {
         match self {
             Interaction::GetCapabilityStatement
@@ -412,7 +412,7 @@ const APPOINTMENT: Endpoint = Endpoint {
 
 /// Resolves method + path (relative to the service root, e.g.
 /// `/Patient/2/Appointment`) to its candidate interactions and captured id.
-/// Unknown path → 400, wrong verb → 400 (§2.1 [REC]), id outside R80 → 404
+/// Unknown path → 400, wrong verb → 400 (§2.1 \[REC\]), id outside R80 → 404
 /// with the resource's not-found code (see the module notes).
 pub fn route(method: Method, path: &str) -> Result<Route<'_>, Error> {
     let path = match path.find(['?', '#']) {

@@ -201,7 +201,7 @@ const B64_UNPADDED: GeneralPurpose = GeneralPurpose::new(
 /// What the interaction expects of the token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct JwtContext<'a> {
-    /// The scope this interaction requires (see [`Scope::for_interaction`]).
+    /// The scope this interaction requires ([`crate::checks::headers::Interaction::required_scope`]).
     pub expected_scope: Scope,
     /// Which edition's rules apply.
     pub profile: JwtProfile,
@@ -419,7 +419,7 @@ pub fn validate_bearer(token: &str, ctx: &JwtContext, now: Timestamp) -> Result<
     };
     let header = parse_object(&decode_part(header_b64, "header", profile)?, "header")?;
     // The signature is never verified (unsigned token) and a non-empty one is
-    // not rejected (§3.3 [REC]), but it must still be base64url to count as a
+    // not rejected (§3.3 \[REC\]), but it must still be base64url to count as a
     // well-formed part.
     let signature = decode_part(signature_b64, "signature", profile)?;
     let mut payload = parse_object(&decode_part(payload_b64, "payload", profile)?, "payload")?;
@@ -859,7 +859,7 @@ fn resource<'v>(
             "Invalid JWT {claim} claim: resourceType {shown}, expected {}",
             wanted.join(" or ")
         );
-        // STU3: 422 per the test suite (§3.3 [REC]); DSTU2: 400 per the 0.7.4
+        // STU3: 422 per the test suite (§3.3 \[REC\]); DSTU2: 400 per the 0.7.4
         // suite (accessrecord §1.3).
         return Err(match profile {
             JwtProfile::Appointments => Error::invalid_resource(msg),

@@ -154,7 +154,7 @@ impl RecordSection {
 
     /// The title: `section.title`, `code.coding[0].display`, `code.text` and
     /// the HTML `h1`. The suite's titles win over the old value-set file
-    /// (digest §1.4 [CONFLICT]).
+    /// (digest §1.4 \[CONFLICT\]).
     pub fn title(self) -> &'static str {
         match self {
             RecordSection::Summary => "Summary",

@@ -305,6 +305,7 @@ pub struct XmlWriter {
     out: String,
     pending: bool,
     depth: usize,
+    rooted: bool,
 }
 
 impl XmlWriter {
@@ -325,7 +326,8 @@ impl XmlWriter {
         self.flush_pending();
         self.out.push('<');
         self.out.push_str(name);
-        if self.depth == 0 && self.out.len() == name.len() + 1 {
+        if !self.rooted {
+            self.rooted = true;
             self.out.push_str(" xmlns=\"");
             self.out.push_str(FHIR_NS);
             self.out.push('"');

@@ -15,16 +15,23 @@ macro_rules! fhir_field_type {
 
 /// A FHIR complex type: fields in schema order, each `name: kind Type = "jsonName"`.
 ///
-/// ```ignore
-/// fhir_struct! {
+/// ```
+/// use gpconnect_core::fhir::datatypes::Extension;
+/// use gpconnect_core::fhir::primitive::DateTime;
+///
+/// gpconnect_core::fhir_struct! {
 ///     /// A period of time.
-///     pub struct Period {
+///     pub struct Span {
 ///         id: attr String = "id",
 ///         extension: vec Extension = "extension",
 ///         start: opt DateTime = "start",
 ///         end: opt DateTime = "end",
 ///     }
 /// }
+///
+/// let span = Span { start: DateTime::new("2026-11-25").ok(), ..Span::default() };
+/// let json = serde_json::to_string(&span).unwrap();
+/// assert_eq!(json, r#"{"start":"2026-11-25"}"#);
 /// ```
 #[macro_export]
 macro_rules! fhir_struct {

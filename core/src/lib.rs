@@ -16,9 +16,17 @@
 
 #[macro_use]
 pub mod fhir;
+pub mod appointments;
 pub mod checks;
+pub mod clock;
 pub mod dstu2;
 pub mod error;
+pub mod foundations;
+pub mod import;
+pub mod operation;
+pub mod population;
+pub mod store;
 pub mod stu3;
+pub mod testkit;
 
 pub use error::{Error, IssueType, Result, SpecEdition, SpineCode};

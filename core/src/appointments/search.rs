@@ -1,0 +1,1 @@
+//! A1 search for free slots (in progress).

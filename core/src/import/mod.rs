@@ -1,0 +1,1 @@
+//! Loading a practice from a FHIR Bundle (in progress).

@@ -85,7 +85,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 impl From<StoreError> for Error {
     fn from(e: StoreError) -> Self {
         let code = match &e {
-            StoreError::UnknownPractice(_) => SpineCode::BadRequest,
+            // The transport resolves the practice before any operation runs,
+            // so an unknown practice here is an internal inconsistency.
+            StoreError::UnknownPractice(_) => SpineCode::InternalServerError,
             StoreError::NotFound { .. } => SpineCode::NoRecordFound,
             StoreError::SlotUnavailable { .. } => SpineCode::DuplicateRejected,
             StoreError::VersionConflict { .. } => SpineCode::FhirConstraintViolation,

@@ -262,7 +262,8 @@ pub enum AppointmentStatus {
 /// `resource` is the Appointment as the consumer booked it (and amended or
 /// cancelled it), minus what the provider populates on every response
 /// (`id`, `meta`, `serviceType`, `serviceCategory`, the practitioner-role
-/// and delivery-channel extensions: R18, R49), so responses reflect the
+/// and delivery-channel extensions, the Practitioner participant: R18, R49),
+/// so responses reflect the
 /// current schedule and amend/cancel can compare what the consumer sent
 /// with what is stored (R26, R36).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,8 +7,9 @@
 //! SHOULD NOT be populated (§1.1).
 //!
 //! Left out because GPConnect-Searchset-Bundle-1 sets `max = 0` (R8). GP
-//! Connect 1.2.9 only ever sends searchset Bundles and never receives one,
-//! so the model is the profiled shape:
+//! Connect 1.2.9 only ever sends searchset Bundles and never receives one
+//! (the practice importer reads `collection` Bundles of the same shape), so
+//! the model is the profiled shape:
 //! - `Bundle.total`
 //! - `Bundle.link` (`Bundle.entry.link` is allowed and kept; it reuses
 //!   [`BundleLink`])

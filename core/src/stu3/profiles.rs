@@ -30,7 +30,7 @@ pub mod profile {
     /// GPConnect-OperationOutcome-1 (§6.1).
     pub const OPERATION_OUTCOME: &str =
         "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-OperationOutcome-1";
-    /// GPConnect-Searchset-Bundle-1 (the register response, F4).
+    /// GPConnect-Searchset-Bundle-1 (every searchset: finds, A1, A6, the F4 response).
     pub const SEARCHSET_BUNDLE: &str =
         "https://fhir.nhs.uk/STU3/StructureDefinition/GPConnect-Searchset-Bundle-1";
     /// The register operation's definition (F1 `operation`, F4).

@@ -659,11 +659,48 @@ pub fn uk_local(ts: Timestamp) -> ZonedDateTime {
 /// and `created` carry the local offset, never `Z`). Sub-second digits are
 /// dropped (truncated) because the R18 format has none.
 pub fn format_uk_local(ts: Timestamp) -> String {
-    let zoned = uk_local(ts);
-    let mut out = String::with_capacity(25);
-    // Writing to a String cannot fail.
-    let _ = write_with_offset(&mut out, ts, zoned.offset(), false);
-    out
+    // Hot path (every slot of a search, every appointment response): look up
+    // the offset only, and write digits without `fmt` machinery.
+    let offset = match uk_zone() {
+        Ok(tz) => tz.to_offset(ts),
+        Err(_) => Offset::UTC,
+    };
+    let offset = if offset.seconds() % 60 == 0 {
+        offset
+    } else {
+        Offset::UTC
+    };
+    let dt = offset.to_datetime(ts);
+    let year = dt.year();
+    if !(0..=9999).contains(&year) {
+        let mut out = String::with_capacity(25);
+        // Writing to a String cannot fail.
+        let _ = write_with_offset(&mut out, ts, offset, false);
+        return out;
+    }
+    let mut buf = *b"0000-00-00T00:00:00+00:00";
+    let put = |buf: &mut [u8; 25], at: usize, value: u32, width: usize| {
+        let mut v = value;
+        for i in (0..width).rev() {
+            buf[at + i] = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+    };
+    put(&mut buf, 0, year as u32, 4);
+    put(&mut buf, 5, dt.month() as u32, 2);
+    put(&mut buf, 8, dt.day() as u32, 2);
+    put(&mut buf, 11, dt.hour() as u32, 2);
+    put(&mut buf, 14, dt.minute() as u32, 2);
+    put(&mut buf, 17, dt.second() as u32, 2);
+    let total = offset.seconds();
+    if total < 0 {
+        buf[19] = b'-';
+    }
+    let minutes = total.unsigned_abs() / 60;
+    put(&mut buf, 20, minutes / 60, 2);
+    put(&mut buf, 23, minutes % 60, 2);
+    // Only ASCII digits and separators were written.
+    String::from_utf8_lossy(&buf).into_owned()
 }
 
 /// Today's date on the UK wall clock at `now` (so 23:30 UTC on 30 June is

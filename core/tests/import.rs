@@ -188,6 +188,7 @@ fn slots_are_listed_by_range_with_their_settings() {
                 from: ts("2030-03-04T00:00:00Z"),
                 to: ts("2030-03-05T00:00:00Z"),
                 schedule_id: None,
+                free_only: false,
             },
         )
         .expect("slots");
@@ -207,6 +208,7 @@ fn slots_are_listed_by_range_with_their_settings() {
                 from: ts("2030-06-30T23:00:00Z"),
                 to: ts("2030-07-01T23:00:00Z"),
                 schedule_id: Some("14"),
+                free_only: false,
             },
         )
         .expect("slots");

@@ -106,6 +106,7 @@ impl<S: PracticeStore + 'static> BookingBench<S> {
                     from: ts("2026-01-01T00:00:00Z"),
                     to: ts("2028-01-01T00:00:00Z"),
                     schedule_id: Some(&schedule),
+                    free_only: false,
                 };
                 let slots = store.slots(ODS, &q).expect("slots");
                 assert_eq!(slots.len(), POOL);
@@ -356,6 +357,7 @@ fn search(c: &mut Criterion) {
                 from: first,
                 to: fortnight,
                 schedule_id: None,
+                free_only: false,
             },
             21_000,
         ),
@@ -365,6 +367,7 @@ fn search(c: &mut Criterion) {
                 from: first,
                 to: day,
                 schedule_id: None,
+                free_only: false,
             },
             1_500,
         ),
@@ -374,6 +377,7 @@ fn search(c: &mut Criterion) {
                 from: first,
                 to: fortnight,
                 schedule_id: Some("sch7"),
+                free_only: false,
             },
             420,
         ),

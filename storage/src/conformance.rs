@@ -259,6 +259,7 @@ fn window(from: Timestamp, to: Timestamp) -> SlotQuery<'static> {
         from,
         to,
         schedule_id: None,
+        free_only: false,
     }
 }
 
@@ -908,6 +909,58 @@ pub fn book_marks_slots_busy<S: PracticeStore>(new_store: impl Fn() -> S) -> Out
             .patient_appointments(ODS, "2", now()?, later(60 * 24 * 30)?)
             .ctx("patient_appointments")?;
         ensure_eq!(listed, vec![a.clone()], "the patient's appointments");
+        Ok(())
+    })
+}
+
+/// `free_only` lists exactly the free slots of the range, in the same
+/// order, and sees a slot leave and come back as it is booked and cancelled.
+pub fn slot_range_query_free_only<S: PracticeStore>(new_store: impl Fn() -> S) -> Outcome {
+    named("slot_range_query_free_only", || {
+        let store = loaded(&new_store)?;
+        let first = slot(&store, ODS, "14-1-0")?.start;
+        let last = slot(&store, ODS, "14-1-17")?.end;
+        let all = window(first, last);
+        let free = SlotQuery {
+            free_only: true,
+            ..all.clone()
+        };
+        let expected: Vec<SlotRecord> = store
+            .slots(ODS, &all)
+            .ctx("slots")?
+            .into_iter()
+            .filter(|s| s.status == SlotStatus::Free)
+            .collect();
+        let got = store.slots(ODS, &free).ctx("free slots")?;
+        ensure_eq!(got, expected, "free slots of day 1");
+        ensure!(
+            !got.iter().any(|s| s.id == "14-1-5"),
+            "the practice's own busy slot 14-1-5 is not listed"
+        );
+        let a = store
+            .book(ODS, booking(&store, ODS, &["14-1-6"])?)
+            .ctx("book")?;
+        let got = store.slots(ODS, &free).ctx("free slots after booking")?;
+        ensure!(
+            !got.iter().any(|s| s.id == "14-1-6"),
+            "a booked slot is not listed"
+        );
+        store
+            .cancel(
+                ODS,
+                AppointmentChange {
+                    id: a.id.clone(),
+                    expected_version: a.version,
+                    resource: a.resource.clone(),
+                    now: now()?,
+                },
+            )
+            .ctx("cancel")?;
+        let got = store.slots(ODS, &free).ctx("free slots after cancel")?;
+        ensure!(
+            got.iter().any(|s| s.id == "14-1-6"),
+            "a cancelled booking's slot is listed again"
+        );
         Ok(())
     })
 }
@@ -1951,6 +2004,7 @@ macro_rules! conformance_tests {
             reimport_is_idempotent,
             import_updates_lookups,
             slot_range_query,
+            slot_range_query_free_only,
             book_marks_slots_busy,
             book_busy_slot,
             book_stale_slot_version,

@@ -325,6 +325,7 @@ impl PracticeStore for TableStore {
                 s.start >= query.from
                     && s.start < query.to
                     && query.schedule_id.is_none_or(|id| s.schedule_id == id)
+                    && (!query.free_only || s.status == SlotStatus::Free)
             });
             out.sort_by(|a, b| (a.start, &a.id).cmp(&(b.start, &b.id)));
             out

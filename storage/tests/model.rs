@@ -335,6 +335,7 @@ fn check<S: PracticeStore>(name: &str, store: &S, ops: &[Op]) -> Result<(), Test
                     from: at(*from),
                     to: at(*to),
                     schedule_id: schedule_id.as_deref(),
+                    free_only: false,
                 };
                 (
                     Observed::Slots(store.slots(ODS, &q)),

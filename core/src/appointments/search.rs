@@ -342,6 +342,7 @@ pub fn search_free_slots(
             .checked_add(SignedDuration::from_nanos(1))
             .unwrap_or(search.until),
         schedule_id: None,
+        free_only: true,
     };
     let requesters = search.requesters();
     let mut slots = ctx.store.slots(ods, &query)?;

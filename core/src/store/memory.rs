@@ -241,6 +241,7 @@ impl PracticeStore for MemoryStore {
                 .range((query.from, String::new())..(query.to, String::new()))
                 .filter_map(|(_, id)| p.slots.get(id))
                 .filter(|s| query.schedule_id.is_none_or(|sid| s.schedule_id == sid))
+                .filter(|s| !query.free_only || s.status == SlotStatus::Free)
                 .cloned()
                 .collect()
         })
@@ -768,6 +769,7 @@ mod tests {
                     from: ts("2026-12-01T09:10:00Z"),
                     to: ts("2026-12-01T09:30:00Z"),
                     schedule_id: None,
+                    free_only: false,
                 },
             )
             .expect("slots");

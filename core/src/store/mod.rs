@@ -100,7 +100,8 @@ impl From<StoreError> for Error {
     }
 }
 
-/// Slots to list: those starting in `[from, to)`, optionally of one schedule.
+/// Slots to list: those starting in `[from, to)`, optionally of one
+/// schedule, optionally only the free ones.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SlotQuery<'a> {
     /// Earliest start (inclusive).
@@ -109,6 +110,10 @@ pub struct SlotQuery<'a> {
     pub to: Timestamp,
     /// Only this schedule's slots.
     pub schedule_id: Option<&'a str>,
+    /// Only slots whose status is free. Slot search (A1) never shows a busy
+    /// slot, and in a real appointment book most slots are busy, so a store
+    /// should skip them without materialising them.
+    pub free_only: bool,
 }
 
 /// A slot-count counter a booking must stay within (R12): at most `max`

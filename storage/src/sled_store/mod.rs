@@ -922,6 +922,7 @@ impl PracticeStore for SledStore {
             s.start >= from
                 && s.start < to
                 && query.schedule_id.is_none_or(|id| s.schedule_id == id)
+                && (!query.free_only || s.status == SlotStatus::Free)
         };
         match query.schedule_id {
             Some(schedule) => {

@@ -20,9 +20,11 @@ struct Practice {
     practitioners: BTreeMap<String, PractitionerRecord>,
     patients: BTreeMap<String, PatientRecord>,
     schedules: BTreeMap<String, ScheduleRecord>,
-    slots: BTreeMap<String, SlotRecord>,
-    /// (start, id) of every slot.
-    slots_by_start: BTreeSet<(Timestamp, String)>,
+    /// Slots keyed by (start, id), so a range read walks them in order
+    /// without a second lookup.
+    slots: BTreeMap<(Timestamp, String), SlotRecord>,
+    /// Each slot's start, to find it by id.
+    slot_starts: HashMap<String, Timestamp>,
     appointments: BTreeMap<String, AppointmentRecord>,
     /// (patient id, start, appointment id).
     appointments_by_patient: BTreeSet<(String, Timestamp, String)>,
@@ -139,12 +141,21 @@ impl Practice {
             .remove(&(a.patient_id.clone(), a.start, a.id.clone()));
     }
 
+    fn slot(&self, id: &str) -> Option<&SlotRecord> {
+        let start = *self.slot_starts.get(id)?;
+        self.slots.get(&(start, id.to_owned()))
+    }
+
+    fn slot_mut(&mut self, id: &str) -> Option<&mut SlotRecord> {
+        let start = *self.slot_starts.get(id)?;
+        self.slots.get_mut(&(start, id.to_owned()))
+    }
+
     fn put_slot(&mut self, slot: SlotRecord) {
-        if let Some(old) = self.slots.get(&slot.id) {
-            self.slots_by_start.remove(&(old.start, old.id.clone()));
+        if let Some(old_start) = self.slot_starts.insert(slot.id.clone(), slot.start) {
+            self.slots.remove(&(old_start, slot.id.clone()));
         }
-        self.slots_by_start.insert((slot.start, slot.id.clone()));
-        self.slots.insert(slot.id.clone(), slot);
+        self.slots.insert((slot.start, slot.id.clone()), slot);
     }
 }
 
@@ -229,7 +240,7 @@ impl PracticeStore for MemoryStore {
     }
 
     fn slot(&self, ods: &str, id: &str) -> StoreResult<Option<SlotRecord>> {
-        self.read(ods, |p| p.slots.get(id).cloned())
+        self.read(ods, |p| p.slot(id).cloned())
     }
 
     fn slots(&self, ods: &str, query: &SlotQuery<'_>) -> StoreResult<Vec<SlotRecord>> {
@@ -237,9 +248,9 @@ impl PracticeStore for MemoryStore {
             return Ok(Vec::new());
         }
         self.read(ods, |p| {
-            p.slots_by_start
+            p.slots
                 .range((query.from, String::new())..(query.to, String::new()))
-                .filter_map(|(_, id)| p.slots.get(id))
+                .map(|(_, slot)| slot)
                 .filter(|s| query.schedule_id.is_none_or(|sid| s.schedule_id == sid))
                 .filter(|s| !query.free_only || s.status == SlotStatus::Free)
                 .cloned()
@@ -276,7 +287,7 @@ impl PracticeStore for MemoryStore {
         self.write(ods, |p, inner| {
             // Validate everything first: a failed booking changes nothing.
             for (slot_id, version) in &booking.slots {
-                let slot = p.slots.get(slot_id).ok_or_else(|| StoreError::NotFound {
+                let slot = p.slot(slot_id).ok_or_else(|| StoreError::NotFound {
                     kind: "Slot",
                     id: slot_id.clone(),
                 })?;
@@ -299,7 +310,7 @@ impl PracticeStore for MemoryStore {
             let id = inner.last_appointment_id.to_string();
             let version = inner.next_version();
             for (slot_id, _) in &booking.slots {
-                if let Some(slot) = p.slots.get_mut(slot_id) {
+                if let Some(slot) = p.slot_mut(slot_id) {
                     slot.status = SlotStatus::Busy;
                     slot.appointment_id = Some(id.clone());
                     slot.version = version;
@@ -375,7 +386,7 @@ impl PracticeStore for MemoryStore {
             let mut record = current.clone();
             let version = inner.next_version();
             for slot_id in &record.slot_ids {
-                if let Some(slot) = p.slots.get_mut(slot_id) {
+                if let Some(slot) = p.slot_mut(slot_id) {
                     if slot.appointment_id.as_deref() == Some(record.id.as_str()) {
                         slot.status = SlotStatus::Free;
                         slot.appointment_id = None;
@@ -533,7 +544,7 @@ impl PracticeStore for MemoryStore {
         }
         for r in import.slots {
             let id = r.id.clone();
-            let before = practice.slots.get(&id).cloned();
+            let before = practice.slot(&id).cloned();
             let mut staged = BTreeMap::new();
             if let Some(b) = before.clone() {
                 staged.insert(id.clone(), b);

@@ -487,61 +487,15 @@ impl PracticeStore for MemoryStore {
             inner.practices.insert(ods.to_owned(), practice);
             return Err(StoreError::UnknownPractice(ods.to_owned()));
         }
-        for r in import.organizations {
-            let id = r.id.clone();
-            upsert(
-                &mut practice.organizations,
-                &id,
-                r,
-                |r| &mut r.version,
-                inner,
-                &mut summary,
-            );
+        macro_rules! upsert_all {
+            ($($kind:ident),*) => {$(
+                for r in import.$kind {
+                    let id = r.id.clone();
+                    upsert(&mut practice.$kind, &id, r, |r| &mut r.version, inner, &mut summary);
+                }
+            )*};
         }
-        for r in import.locations {
-            let id = r.id.clone();
-            upsert(
-                &mut practice.locations,
-                &id,
-                r,
-                |r| &mut r.version,
-                inner,
-                &mut summary,
-            );
-        }
-        for r in import.practitioners {
-            let id = r.id.clone();
-            upsert(
-                &mut practice.practitioners,
-                &id,
-                r,
-                |r| &mut r.version,
-                inner,
-                &mut summary,
-            );
-        }
-        for r in import.patients {
-            let id = r.id.clone();
-            upsert(
-                &mut practice.patients,
-                &id,
-                r,
-                |r| &mut r.version,
-                inner,
-                &mut summary,
-            );
-        }
-        for r in import.schedules {
-            let id = r.id.clone();
-            upsert(
-                &mut practice.schedules,
-                &id,
-                r,
-                |r| &mut r.version,
-                inner,
-                &mut summary,
-            );
-        }
+        upsert_all!(organizations, locations, practitioners, patients, schedules);
         for r in import.slots {
             let id = r.id.clone();
             let before = practice.slot(&id).cloned();

@@ -1,22 +1,21 @@
-//! Commit batching: concurrent commands share one sled transaction.
+//! Commit batching: concurrent commands share one redo record and one log
+//! write.
 //!
-//! Every sled transaction writes to the log on its own (sled pins the log
-//! for a batch by sealing the current I/O buffer, which starts a write and
-//! a `sync_file_range`), so one transaction per command costs a log write
-//! per command however many flushes are shared, and durable throughput
-//! could not grow with the number of clients. So commands queue here: the
-//! first committer to find no leader becomes the leader, takes every queued
-//! command (up to [`MAX_GROUP`]) and runs them one after another inside one
-//! transaction, while later arrivals queue for the next group. Each command
-//! still checks what it depends on inside that transaction and sees the
-//! writes of the commands before it, exactly as if they had run one by one;
-//! a command that fails before writing anything fails alone. The group
-//! commits together, and its committers then share a flush (see
-//! `group_commit`).
+//! sled writes the log when a flush (or a sealed I/O buffer) asks it to, and
+//! a store whose every command forced its own write could not grow durable
+//! throughput with the number of clients. So commands queue here: the first
+//! committer to find no leader becomes the leader, takes every queued
+//! command (up to [`MAX_GROUP`]) and runs them one after another under the
+//! store's writer mutex, while later arrivals queue for the next group. Each
+//! command still checks what it depends on against the store plus the
+//! writes of the commands before it in the group, exactly as if they had run
+//! one by one; a command that fails changes nothing. The group's writes are
+//! applied together behind one redo record (see the `sled_store` module
+//! docs), and its committers then share a flush (see `group_commit`).
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
-/// The most commands one transaction runs.
+/// The most commands one group runs.
 pub(crate) const MAX_GROUP: usize = 64;
 
 #[derive(Debug)]

@@ -1,15 +1,15 @@
-//! Group commit: committers whose transactions are waiting to become durable
+//! Group commit: committers whose commands are waiting to become durable
 //! share one flush.
 //!
 //! A sled flush (write out the log buffers, then `fsync`) costs about the
-//! same whether it covers one transaction or fifty, and `fsync` dominates a
-//! durable command. So committers do not each flush: after its transaction
-//! commits, a committer takes the next *commit sequence number*. If no flush
+//! same whether it covers one command or fifty, and `fsync` dominates a
+//! durable command. So committers do not each flush: after its command's
+//! writes are applied, a committer takes the next *commit sequence number*. If no flush
 //! is running it becomes the leader: it notes the highest sequence number
 //! handed out so far, flushes, and publishes that number as *flushed*. A
 //! committer that finds a flush running waits on the condition variable; a
 //! flush covers it only if the flush started after it took its number,
-//! because only then had its transaction committed before the flush began
+//! because only then had its writes been applied before the flush began
 //! (the flush makes every log write reserved before it started durable). So
 //! a follower whose number is above the published one becomes the next
 //! leader, and its flush covers everyone who arrived during the previous
@@ -44,7 +44,7 @@ impl GroupCommit {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Call after a transaction committed: returns once a flush that started
+    /// Call after a command's writes were applied: returns once a flush that started
     /// after the commit has finished. `flush` is the durable flush (sled's
     /// `Db::flush`).
     pub(crate) fn wait_durable(&self, flush: impl Fn() -> sled::Result<usize>) -> StoreResult<()> {

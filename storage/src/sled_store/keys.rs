@@ -14,13 +14,14 @@
 //! | tree | key | value |
 //! |---|---|---|
 //! | `practices` | ods | `PracticeRecord` JSON |
-//! | `organizations`, `locations`, `practitioners`, `patients`, `schedules`, `slots`, `appointments` | ods · id | record JSON |
+//! | `organizations`, `locations`, `practitioners`, `patients`, `schedules`, `appointments` | ods · id | record JSON |
+//! | `slots` | ods · id | slot, binary (`codec`; first byte the status) |
 //! | `patients_by_nhs` | ods · nhs | JSON array of patient ids, sorted |
-//! | `slots_by_start` | ods · start · slot id | empty |
-//! | `slots_by_schedule` | ods · schedule · start · slot id | empty |
+//! | `slots_by_start` | ods · start · slot id | the slot, binary (covering) |
+//! | `slots_by_schedule` | ods · schedule · start · slot id | the slot, binary (covering) |
 //! | `appointments_by_patient` | ods · patient · start · appointment id | empty |
 //! | `counters` | ods · limit key | `u32` big-endian |
-//! | `meta` | name | counters, reservations, flags |
+//! | `meta` | name | format, counters, reservations, clean flag, `redo/<n>` redo records |
 
 use jiff::Timestamp;
 

@@ -141,6 +141,32 @@ impl Practice {
             .remove(&(a.patient_id.clone(), a.start, a.id.clone()));
     }
 
+    /// The booked appointment a change names, at the version it expects
+    /// (R30, R37); a cancelled one is refused (R29, R41).
+    fn booked_appointment(
+        &self,
+        change: &AppointmentChange,
+        if_cancelled: &str,
+    ) -> StoreResult<&AppointmentRecord> {
+        let current = self
+            .appointments
+            .get(&change.id)
+            .ok_or_else(|| appointment_not_found(&change.id))?;
+        check_version(
+            "Appointment",
+            &change.id,
+            change.expected_version,
+            current.version,
+        )?;
+        if current.status == AppointmentStatus::Cancelled {
+            return Err(StoreError::Rejected(format!(
+                "Appointment/{} {if_cancelled}",
+                change.id
+            )));
+        }
+        Ok(current)
+    }
+
     fn slot(&self, id: &str) -> Option<&SlotRecord> {
         let start = *self.slot_starts.get(id)?;
         self.slots.get(&(start, id.to_owned()))
@@ -340,23 +366,7 @@ impl PracticeStore for MemoryStore {
 
     fn amend(&self, ods: &str, change: AppointmentChange) -> StoreResult<AppointmentRecord> {
         self.write(ods, |p, inner| {
-            let current = p
-                .appointments
-                .get(&change.id)
-                .ok_or_else(|| appointment_not_found(&change.id))?;
-            check_version(
-                "Appointment",
-                &change.id,
-                change.expected_version,
-                current.version,
-            )?;
-            if current.status == AppointmentStatus::Cancelled {
-                return Err(StoreError::Rejected(format!(
-                    "Appointment/{} is cancelled",
-                    change.id
-                )));
-            }
-            let mut record = current.clone();
+            let mut record = p.booked_appointment(&change, "is cancelled")?.clone();
             record.resource = change.resource;
             record.last_modified = change.now;
             record.version = inner.next_version();
@@ -367,23 +377,9 @@ impl PracticeStore for MemoryStore {
 
     fn cancel(&self, ods: &str, change: AppointmentChange) -> StoreResult<AppointmentRecord> {
         self.write(ods, |p, inner| {
-            let current = p
-                .appointments
-                .get(&change.id)
-                .ok_or_else(|| appointment_not_found(&change.id))?;
-            check_version(
-                "Appointment",
-                &change.id,
-                change.expected_version,
-                current.version,
-            )?;
-            if current.status == AppointmentStatus::Cancelled {
-                return Err(StoreError::Rejected(format!(
-                    "Appointment/{} is already cancelled",
-                    change.id
-                )));
-            }
-            let mut record = current.clone();
+            let mut record = p
+                .booked_appointment(&change, "is already cancelled")?
+                .clone();
             let version = inner.next_version();
             for slot_id in &record.slot_ids {
                 if let Some(slot) = p.slot_mut(slot_id) {

@@ -346,6 +346,33 @@ fn check_version(kind: &'static str, id: &str, expected: u64, actual: u64) -> St
     }
 }
 
+/// The booked appointment a change names, at the version it expects (R30,
+/// R37), with its record key; a cancelled one is refused (R29, R41).
+fn booked_appointment(
+    v: &View<'_>,
+    ods: &str,
+    change: &AppointmentChange,
+    if_cancelled: &str,
+) -> StoreResult<(Vec<u8>, AppointmentRecord)> {
+    let key = keys::record(ods, &change.id);
+    let Some(record) = v.get_json::<AppointmentRecord>(APPOINTMENTS, &key)? else {
+        return Err(not_found("Appointment", &change.id));
+    };
+    check_version(
+        "Appointment",
+        &change.id,
+        change.expected_version,
+        record.version,
+    )?;
+    if record.status == AppointmentStatus::Cancelled {
+        return Err(StoreError::Rejected(format!(
+            "Appointment/{} {if_cancelled}",
+            change.id
+        )));
+    }
+    Ok((key, record))
+}
+
 /// The two covering index keys of a slot.
 fn slot_index_keys(ods: &str, slot: &SlotRecord) -> [(usize, Vec<u8>); 2] {
     [
@@ -1009,6 +1036,16 @@ impl SledStore {
         Ok(done)
     }
 
+    /// A command whose result is an appointment (book, amend, cancel).
+    fn appointment_command(&self, job: Job) -> StoreResult<AppointmentRecord> {
+        match self.command(job)? {
+            Done::Appointment(record) => Ok(record),
+            other => Err(StoreError::Backend(format!(
+                "sled: unexpected command result {other:?}"
+            ))),
+        }
+    }
+
     /// Wait until everything committed so far is durable, if the store
     /// promises it.
     fn durable(&self) -> StoreResult<()> {
@@ -1376,12 +1413,7 @@ impl PracticeStore for SledStore {
             );
             Ok(Done::Appointment(record))
         });
-        match self.command(job)? {
-            Done::Appointment(record) => Ok(record),
-            other => Err(StoreError::Backend(format!(
-                "sled: unexpected command result {other:?}"
-            ))),
-        }
+        self.appointment_command(job)
     }
 
     fn amend(&self, ods: &str, change: AppointmentChange) -> StoreResult<AppointmentRecord> {
@@ -1389,34 +1421,14 @@ impl PracticeStore for SledStore {
         let job: Job = Box::new(move |v: &mut View<'_>| {
             let ods = ods.as_str();
             v.require_practice(ods)?;
-            let key = keys::record(ods, &change.id);
-            let Some(mut record) = v.get_json::<AppointmentRecord>(APPOINTMENTS, &key)? else {
-                return Err(not_found("Appointment", &change.id));
-            };
-            check_version(
-                "Appointment",
-                &change.id,
-                change.expected_version,
-                record.version,
-            )?;
-            if record.status == AppointmentStatus::Cancelled {
-                return Err(StoreError::Rejected(format!(
-                    "Appointment/{} is cancelled",
-                    change.id
-                )));
-            }
+            let (key, mut record) = booked_appointment(v, ods, &change, "is cancelled")?;
             record.resource = change.resource;
             record.last_modified = change.now;
             record.version = v.next(CounterId::Version)?;
             v.put_json(APPOINTMENTS, key, &record)?;
             Ok(Done::Appointment(record))
         });
-        match self.command(job)? {
-            Done::Appointment(record) => Ok(record),
-            other => Err(StoreError::Backend(format!(
-                "sled: unexpected command result {other:?}"
-            ))),
-        }
+        self.appointment_command(job)
     }
 
     fn cancel(&self, ods: &str, change: AppointmentChange) -> StoreResult<AppointmentRecord> {
@@ -1424,22 +1436,7 @@ impl PracticeStore for SledStore {
         let job: Job = Box::new(move |v: &mut View<'_>| {
             let ods = ods.as_str();
             v.require_practice(ods)?;
-            let key = keys::record(ods, &change.id);
-            let Some(mut record) = v.get_json::<AppointmentRecord>(APPOINTMENTS, &key)? else {
-                return Err(not_found("Appointment", &change.id));
-            };
-            check_version(
-                "Appointment",
-                &change.id,
-                change.expected_version,
-                record.version,
-            )?;
-            if record.status == AppointmentStatus::Cancelled {
-                return Err(StoreError::Rejected(format!(
-                    "Appointment/{} is already cancelled",
-                    change.id
-                )));
-            }
+            let (key, mut record) = booked_appointment(v, ods, &change, "is already cancelled")?;
             let version = v.next(CounterId::Version)?;
             for slot_id in &record.slot_ids {
                 // Free only what this appointment still holds: a slot since
@@ -1472,12 +1469,7 @@ impl PracticeStore for SledStore {
             v.put_json(APPOINTMENTS, key, &record)?;
             Ok(Done::Appointment(record))
         });
-        match self.command(job)? {
-            Done::Appointment(record) => Ok(record),
-            other => Err(StoreError::Backend(format!(
-                "sled: unexpected command result {other:?}"
-            ))),
-        }
+        self.appointment_command(job)
     }
 
     fn register_patient(

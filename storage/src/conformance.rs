@@ -1677,6 +1677,46 @@ pub fn register_duplicate_patient<S: PracticeStore>(new_store: impl Fn() -> S) -
     })
 }
 
+/// Updating a patient's flags changes only the flags, at the expected
+/// version only, and gives a fresh version.
+pub fn update_patient_flags<S: PracticeStore>(new_store: impl Fn() -> S) -> Outcome {
+    named("update_patient_flags", || {
+        let store = loaded(&new_store)?;
+        let before = store.patient(ODS, "2").ctx("read")?.ctx("Patient/2")?;
+        let flags = PatientFlags {
+            nhs_number_verified: !before.flags.nhs_number_verified,
+            ..before.flags.clone()
+        };
+        let after = store
+            .update_patient_flags(ODS, "2", before.version, flags.clone())
+            .ctx("update")?;
+        ensure_eq!(after.flags, flags, "the new flags");
+        ensure_eq!(after.resource, before.resource, "demographics untouched");
+        ensure_eq!(after.nhs_number, before.nhs_number, "NHS number untouched");
+        ensure!(after.version > before.version, "a fresh version");
+        ensure_eq!(
+            store.patient(ODS, "2").ctx("re-read")?.ctx("Patient/2")?,
+            after,
+            "reading it back"
+        );
+        ensure!(
+            matches!(
+                store.update_patient_flags(ODS, "2", before.version, flags.clone()),
+                Err(StoreError::VersionConflict { .. })
+            ),
+            "a stale version is a VersionConflict"
+        );
+        ensure!(
+            matches!(
+                store.update_patient_flags(ODS, "no-such", 1, flags),
+                Err(StoreError::NotFound { .. })
+            ),
+            "an unknown patient is NotFound"
+        );
+        Ok(())
+    })
+}
+
 /// Re-activating a patient replaces demographics and flags at the expected
 /// version only.
 pub fn reactivate_patient<S: PracticeStore>(new_store: impl Fn() -> S) -> Outcome {
@@ -2020,6 +2060,7 @@ macro_rules! conformance_tests {
             register_new_patient,
             register_duplicate_patient,
             reactivate_patient,
+            update_patient_flags,
             patient_appointments_range,
             practices_are_partitioned,
             versions_and_ids_are_fresh,
@@ -2085,6 +2126,7 @@ mod tests {
                 book(ods: &str, b: NewBooking) -> StoreResult<AppointmentRecord>;
                 amend(ods: &str, c: AppointmentChange) -> StoreResult<AppointmentRecord>;
                 register_patient(ods: &str, r: PatientRegistration) -> StoreResult<PatientRecord>;
+                update_patient_flags(ods: &str, id: &str, v: u64, f: PatientFlags) -> StoreResult<PatientRecord>;
                 import(ods: &str, i: PracticeImport) -> StoreResult<ImportSummary>;
             }
             fn cancel(&self, ods: &str, c: AppointmentChange) -> StoreResult<AppointmentRecord> {

@@ -516,6 +516,40 @@ impl PracticeStore for TableStore {
         })
     }
 
+    fn update_patient_flags(
+        &self,
+        ods: &str,
+        id: &str,
+        expected_version: u64,
+        flags: PatientFlags,
+    ) -> StoreResult<PatientRecord> {
+        self.transaction(|db| {
+            if !db.has_practice(ods) {
+                return Err(StoreError::UnknownPractice(ods.to_owned()));
+            }
+            let version = db.version_seq + 1;
+            let Some(row) = find_mut(&mut db.patients, ods, id) else {
+                return Err(StoreError::NotFound {
+                    kind: "Patient",
+                    id: id.to_owned(),
+                });
+            };
+            if row.version != expected_version {
+                return Err(StoreError::VersionConflict {
+                    kind: "Patient",
+                    id: id.to_owned(),
+                    expected: expected_version,
+                    actual: row.version,
+                });
+            }
+            row.flags = flags;
+            row.version = version;
+            let record = row.clone();
+            db.version_seq = version;
+            Ok(record)
+        })
+    }
+
     fn import(&self, ods: &str, import: PracticeImport) -> StoreResult<ImportSummary> {
         self.transaction(|db| {
             let mut summary = ImportSummary::default();

@@ -11,7 +11,7 @@ use crate::fhir::datatypes::{
 use crate::fhir::primitive::{Code, DateTime, Id};
 use crate::operation::{Answer, Context};
 use crate::population::{meta, reference};
-use crate::store::{PatientFlags, PatientRecord, RegistrationStatus, RegistrationType};
+use crate::store::{PatientFlags, PatientRecord, RegistrationStatus, RegistrationType, StoreError};
 use crate::stu3::profiles::{code_system, extension, identifier_system, profile};
 use crate::stu3::{self, PatientDeceased};
 
@@ -29,9 +29,9 @@ use super::{identifier_param, readable_id, require_id, searchset};
 ///   against PDS (§1.3, 1.2.7+): included only if PDS has the number, the
 ///   demographics match ([`demographics_match`]), and PDS does not record
 ///   them as deceased, sensitive, invalid or superseded. A patient so
-///   verified is returned as verified; the flag is **not** written back,
-///   because the storage port has no command that updates a patient's
-///   flags, so the next find asks PDS again.
+///   verified is marked verified in the store (version-checked; if the
+///   record changed meanwhile, the next find simply asks PDS again) and
+///   returned as verified.
 /// - No match is a 200 with an empty searchset Bundle (R63).
 ///
 /// # Errors
@@ -53,7 +53,26 @@ pub fn find_patient(
         }
         if !record.flags.nhs_number_verified {
             match pds.retrieve(nhs.as_str())? {
-                Some(p) if verifies(&record, &p) => record.flags.nhs_number_verified = true,
+                Some(p) if verifies(&record, &p) => {
+                    let flags = PatientFlags {
+                        nhs_number_verified: true,
+                        ..record.flags.clone()
+                    };
+                    record = match ctx.store.update_patient_flags(
+                        ctx.ods(),
+                        &record.id,
+                        record.version,
+                        flags.clone(),
+                    ) {
+                        Ok(updated) => updated,
+                        // Changed meanwhile: answer with this read; the
+                        // next find verifies again.
+                        Err(StoreError::VersionConflict { .. }) => {
+                            PatientRecord { flags, ..record }
+                        }
+                        Err(e) => return Err(e.into()),
+                    };
+                }
                 _ => continue,
             }
         }
@@ -625,6 +644,14 @@ mod tests {
             panic!("status");
         };
         assert_eq!(cc.coding[0].code.as_ref().map(Code::as_str), Some("01"));
+        // §1.3 "mark the patient verified": the store now says so, so the
+        // next find needs no PDS at all.
+        assert!(stored(&store, "2").flags.nhs_number_verified);
+        let offline = pds();
+        offline.set_unavailable(true);
+        let again = find_patient(&ctx(&store, &pr), &[("identifier", &token)], &offline)
+            .expect("200 without PDS");
+        assert_eq!(patients(&again.body).len(), 1);
     }
 
     #[test]

@@ -456,6 +456,27 @@ impl PracticeStore for MemoryStore {
         })
     }
 
+    fn update_patient_flags(
+        &self,
+        ods: &str,
+        id: &str,
+        expected_version: u64,
+        flags: PatientFlags,
+    ) -> StoreResult<PatientRecord> {
+        self.write(ods, |p, inner| {
+            let current = p.patients.get(id).ok_or_else(|| StoreError::NotFound {
+                kind: "Patient",
+                id: id.to_owned(),
+            })?;
+            check_version("Patient", id, expected_version, current.version)?;
+            let mut record = current.clone();
+            record.flags = flags;
+            record.version = inner.next_version();
+            p.patients.insert(id.to_owned(), record.clone());
+            Ok(record)
+        })
+    }
+
     fn import(&self, ods: &str, import: PracticeImport) -> StoreResult<ImportSummary> {
         let mut guard = self.inner.write().unwrap_or_else(PoisonError::into_inner);
         let inner = &mut *guard;

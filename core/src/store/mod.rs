@@ -289,6 +289,16 @@ pub trait PracticeStore: Send + Sync {
         ods: &str,
         registration: PatientRegistration,
     ) -> StoreResult<PatientRecord>;
+    /// Record what the provider learnt about a patient (e.g. a PDS
+    /// verification during F2, §1.3 "mark the patient verified") if the
+    /// patient is still at `expected_version`; demographics are untouched.
+    fn update_patient_flags(
+        &self,
+        ods: &str,
+        id: &str,
+        expected_version: u64,
+        flags: PatientFlags,
+    ) -> StoreResult<PatientRecord>;
     /// Load or refresh a practice (upsert by id). A practice must exist, or
     /// be part of the import, before its other records.
     fn import(&self, ods: &str, import: PracticeImport) -> StoreResult<ImportSummary>;

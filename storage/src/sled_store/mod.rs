@@ -1472,6 +1472,35 @@ impl PracticeStore for SledStore {
         self.appointment_command(job)
     }
 
+    fn update_patient_flags(
+        &self,
+        ods: &str,
+        id: &str,
+        expected_version: u64,
+        flags: PatientFlags,
+    ) -> StoreResult<PatientRecord> {
+        let (ods, id) = (ods.to_owned(), id.to_owned());
+        let job: Job = Box::new(move |v: &mut View<'_>| {
+            let ods = ods.as_str();
+            v.require_practice(ods)?;
+            let key = keys::record(ods, &id);
+            let Some(mut record) = v.get_json::<PatientRecord>(PATIENTS, &key)? else {
+                return Err(not_found("Patient", &id));
+            };
+            check_version("Patient", &id, expected_version, record.version)?;
+            record.flags = flags;
+            record.version = v.next(CounterId::Version)?;
+            v.put_json(PATIENTS, key, &record)?;
+            Ok(Done::Patient(record))
+        });
+        match self.command(job)? {
+            Done::Patient(record) => Ok(record),
+            other => Err(StoreError::Backend(format!(
+                "sled: unexpected command result {other:?}"
+            ))),
+        }
+    }
+
     fn register_patient(
         &self,
         ods: &str,

@@ -24,16 +24,14 @@
 //! Any organisation may amend any future appointment, whoever booked it
 //! (R35); `description` and `comment` are stored as text, untruncated (R7).
 
-use super::response::{BookedSlots, populate, visible_appointment};
+use super::change::{commit_change, load_for_change};
 use super::rules::{
-    Change, body_id_matches, change_store_error, changeable, claims_appointment_profile,
-    extensions_with, has_description, if_match_current, no_absolute_references,
-    only_allowed_changes, require_if_match, within_length_limits,
+    Change, claims_appointment_profile, extensions_with, has_description, no_absolute_references,
+    only_allowed_changes, within_length_limits,
 };
 use crate::error::Error;
 use crate::fhir::codec::PrimitiveExt;
 use crate::operation::{Answer, Context};
-use crate::store::AppointmentChange;
 use crate::stu3;
 use crate::stu3::profiles::extension;
 
@@ -49,13 +47,7 @@ pub fn amend_appointment(
     if_match: Option<&str>,
     body: stu3::Appointment,
 ) -> Result<Answer<stu3::Appointment>, Error> {
-    let if_match = require_if_match(if_match)?;
-    body_id_matches(&body, id)?;
-    let record = visible_appointment(ctx, id)?;
-    let booked = BookedSlots::load(ctx, &record)?;
-    changeable(&record, booked.is_visit(), ctx.now, Change::Amend)?;
-    if_match_current(if_match, record.version)?;
-    let current = populate(ctx, &record, &booked)?;
+    let (record, current) = load_for_change(ctx, id, if_match, &body, Change::Amend)?;
     validate_amendment(&body, &current)?;
 
     let mut resource = record.resource.clone();
@@ -69,20 +61,7 @@ pub fn amend_appointment(
             .unwrap_or_else(PrimitiveExt::default);
         resource.primitive_extensions.set(name, None, ext);
     }
-    let updated = ctx
-        .store
-        .amend(
-            ctx.ods(),
-            AppointmentChange {
-                id: record.id.clone(),
-                expected_version: record.version,
-                resource,
-                now: ctx.now,
-            },
-        )
-        .map_err(|e| change_store_error(e, Change::Amend))?;
-    let body = populate(ctx, &updated, &BookedSlots::load(ctx, &updated)?)?;
-    Ok(Answer::versioned(body, updated.version))
+    commit_change(ctx, &record, resource, Change::Amend)
 }
 
 /// Check an amend body against `current`, the appointment as the provider

@@ -27,15 +27,13 @@
 //! booking organisation and other extensions are kept (R42). A cancelled
 //! appointment stays visible to read and retrieve (R43, R54).
 
-use super::response::{BookedSlots, populate, visible_appointment};
+use super::change::{commit_change, load_for_change};
 use super::rules::{
-    Change, body_id_matches, change_store_error, changeable, claims_appointment_profile,
-    extensions_with, if_match_current, no_absolute_references, only_allowed_changes,
-    require_if_match,
+    Change, claims_appointment_profile, extensions_with, no_absolute_references,
+    only_allowed_changes,
 };
 use crate::error::{Echo, Error};
 use crate::operation::{Answer, Context};
-use crate::store::AppointmentChange;
 use crate::stu3::profiles::extension;
 use crate::stu3::{self, Extension, ExtensionValue};
 
@@ -50,13 +48,7 @@ pub fn cancel_appointment(
     if_match: Option<&str>,
     body: stu3::Appointment,
 ) -> Result<Answer<stu3::Appointment>, Error> {
-    let if_match = require_if_match(if_match)?;
-    body_id_matches(&body, id)?;
-    let record = visible_appointment(ctx, id)?;
-    let booked = BookedSlots::load(ctx, &record)?;
-    changeable(&record, booked.is_visit(), ctx.now, Change::Cancel)?;
-    if_match_current(if_match, record.version)?;
-    let current = populate(ctx, &record, &booked)?;
+    let (record, current) = load_for_change(ctx, id, if_match, &body, Change::Cancel)?;
     let reason = validate_cancellation(&body, &current)?;
 
     let mut resource = record.resource.clone();
@@ -65,20 +57,7 @@ pub fn cancel_appointment(
         .extension
         .retain(|e| e.url != extension::APPOINTMENT_CANCELLATION_REASON);
     resource.extension.push(reason);
-    let cancelled = ctx
-        .store
-        .cancel(
-            ctx.ods(),
-            AppointmentChange {
-                id: record.id.clone(),
-                expected_version: record.version,
-                resource,
-                now: ctx.now,
-            },
-        )
-        .map_err(|e| change_store_error(e, Change::Cancel))?;
-    let body = populate(ctx, &cancelled, &BookedSlots::load(ctx, &cancelled)?)?;
-    Ok(Answer::versioned(body, cancelled.version))
+    commit_change(ctx, &record, resource, Change::Cancel)
 }
 
 /// Check a cancel body against `current`, the appointment as the provider

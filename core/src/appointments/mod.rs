@@ -5,6 +5,7 @@ pub mod amend;
 pub mod availability;
 pub mod book;
 pub mod cancel;
+mod change;
 #[cfg(test)]
 pub mod fixtures;
 pub mod read;

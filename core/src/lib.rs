@@ -13,6 +13,9 @@
 //!   into it, and it becomes the OperationOutcome of either FHIR version.
 //! - [`checks`]: SSP headers and routing, content negotiation, the JWT, NHS
 //!   numbers and FHIR dates in UK local time, as pure functions.
+//! - [`engine`]: the transport-neutral front door. [`engine::Engine::handle`]
+//!   takes one HTTP request as plain data and gives the whole answer
+//!   (status, headers, OperationOutcome or resource, audit record).
 
 #[macro_use]
 pub mod fhir;
@@ -20,6 +23,7 @@ pub mod appointments;
 pub mod checks;
 pub mod clock;
 pub mod dstu2;
+pub mod engine;
 pub mod error;
 pub mod foundations;
 pub mod import;

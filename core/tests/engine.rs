@@ -1393,6 +1393,11 @@ fn unsupported_accept_or_format_is_415_rendered_in_json() {
         base.clone()
             .header("Content-Type", "application/xml")
             .send(&h),
+        // Negotiation failed, so JSON even though Accept names XML.
+        base.clone()
+            .header("Accept", "application/fhir+xml")
+            .query("_format=foo")
+            .send(&h),
     ] {
         assert_outcome(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
     }

@@ -7,9 +7,11 @@
 //!
 //! Each step can fail; the first failure is the answer, as an
 //! OperationOutcome of the service root's FHIR version (STU3 or DSTU2), in
-//! the negotiated format — or, before negotiation has succeeded, in the
+//! the negotiated format. Before negotiation has run (steps 1–4) it is the
 //! first usable hint among `_format`, `Accept` and `Content-Type`, else JSON
-//! ([`error_format`]).
+//! ([`error_format`]: what negotiation would pick if it succeeds); when
+//! negotiation itself fails (415) it is JSON, the one format every consumer
+//! must read (§2.2 SHALL).
 //!
 //! 1. **Query** decoded ([`query`]): malformed escapes → 400 BAD_REQUEST.
 //! 2. **Service root** split off the path ([`base`]): `/{ODS}/STU3/1/{routing}`
@@ -418,7 +420,16 @@ impl Engine {
 
         // 5. Content negotiation.
         let content_type = single_header(req.headers, "Content-Type")?;
-        frame.format = negotiate(format_param, accept.as_deref(), content_type, root.version)?;
+        frame.format = match negotiate(format_param, accept.as_deref(), content_type, root.version)
+        {
+            Ok(format) => format,
+            Err(e) => {
+                // No format was agreed: answer in the one every consumer
+                // must read (JSON is SHALL, §2.2).
+                frame.format = FhirFormat::Json;
+                return Err(e);
+            }
+        };
 
         // 6. SSP headers; 7. interaction (R82).
         let ssp = check_ssp_headers(req.headers, &practice.asid)?;

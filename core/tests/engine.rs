@@ -1066,6 +1066,37 @@ fn getcarerecord_is_checked_and_then_answered_501_until_the_operation_is_merged(
 }
 
 #[test]
+fn getcarerecord_in_xml_is_answered_with_a_dstu2_xml_outcome() {
+    let h = harness();
+    let r = Req::dstu2(
+        Interaction::GetCareRecord,
+        "POST",
+        "/Patient/$gpc.getcarerecord",
+    )
+    .raw_body(
+        "application/xml+fhir;charset=utf-8",
+        include_bytes!("data/dstu2/parameters_summary.xml"),
+    )
+    .send(&h);
+    assert_eq!(r.status, 501, "{}", String::from_utf8_lossy(&r.body));
+    assert_no_store(&r);
+    assert_eq!(
+        r.header("Content-Type"),
+        Some("application/xml+fhir;charset=utf-8")
+    );
+    let oo: dstu2::OperationOutcome =
+        decode(&r.body, Format::Xml, Limits::REQUEST).expect("DSTU2 XML OperationOutcome");
+    let code = oo
+        .issue
+        .first()
+        .and_then(|i| i.details.as_ref())
+        .and_then(|d| d.coding.first())
+        .and_then(|c| c.code.as_ref())
+        .map(|c| c.as_str().to_owned());
+    assert_eq!(code.as_deref(), Some("NOT_IMPLEMENTED"));
+}
+
+#[test]
 fn getcarerecord_body_errors_are_400_and_422_in_dstu2() {
     let h = harness();
     let send = |content_type: &str, body: &[u8]| {
@@ -1717,6 +1748,12 @@ fn a_panic_in_an_adapter_is_answered_500_with_an_audit_record() {
         Some(Interaction::RegisterPatient.interaction_id())
     );
     assert_eq!(r.audit.nhs_number.as_deref(), Some("9000000017"));
+    let diagnostics = r.audit.diagnostics.as_deref().unwrap_or_default();
+    assert!(diagnostics.contains("PDS adapter bug"), "{diagnostics}");
+    assert!(
+        !String::from_utf8_lossy(&r.body).contains("PDS adapter bug"),
+        "the panic message stays out of the answer"
+    );
     // The engine still answers afterwards.
     let r = Req::stu3(Interaction::ReadPatient, "GET", "/Patient/2").send(&h);
     ok_json(&r, 200);

@@ -349,12 +349,18 @@ impl Engine {
                 Err(e) => self.error_reply(&e, frame, &mut audit),
             }
         }));
-        let reply = answered.unwrap_or_else(|_| {
-            let e = Error::internal(
-                "the provider failed unexpectedly while answering; the failure has been logged",
-            );
-            catch_unwind(AssertUnwindSafe(|| self.error_reply(&e, frame, &mut audit)))
-                .unwrap_or_else(|_| last_resort_reply(&mut audit))
+        let reply = answered.unwrap_or_else(|payload| {
+            let e = Error::internal("the provider failed unexpectedly while answering");
+            let reply = catch_unwind(AssertUnwindSafe(|| self.error_reply(&e, frame, &mut audit)))
+                .unwrap_or_else(|_| last_resort_reply(&mut audit));
+            // The panic message goes to the audit trail only: it may name
+            // internals the consumer has no business seeing.
+            audit.diagnostics = Some(format!(
+                "{} (panic: {})",
+                e.diagnostics(),
+                bounded(panic_message(payload.as_ref()))
+            ));
+            reply
         });
         audit.elapsed_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         HttpResponse {
@@ -536,6 +542,15 @@ impl Engine {
             body,
         }
     }
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-text payload")
 }
 
 /// The 500 when even rendering the 500 failed.

@@ -1828,3 +1828,75 @@ fn r16_concurrent_books_of_one_slot_give_one_201_and_one_409() {
     sorted.sort_unstable();
     assert_eq!(sorted, vec![201, 409], "{statuses:?}");
 }
+
+// ---------------------------------------------------------------------------
+// Robustness
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn shared() -> &'static Harness {
+        static HARNESS: OnceLock<Harness> = OnceLock::new();
+        HARNESS.get_or_init(harness)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever arrives, `handle` answers without a panic (caught or
+        /// not), with `Cache-Control: no-store`, an error status or success,
+        /// and a `Content-Type` whenever there is a body.
+        #[test]
+        fn handle_never_panics_and_always_says_no_store(
+            interaction in prop::sample::select(Interaction::ALL.to_vec()),
+            method in prop::sample::select(vec!["GET", "POST", "PUT", "DELETE", "get", ""]),
+            root in prop::sample::select(vec![
+                STU3_ROOT, DSTU2_ROOT, "/A00001/stu3/1/gpconnect", "/B99999/STU3/1/gpconnect", "",
+            ]),
+            rel in r"(/(Patient|Appointment|Slot|metadata|Location|\$gpc\.registerpatient|\$gpc\.getcarerecord|[A-Za-z0-9.%_$-]{0,8})){0,3}[?#]?",
+            query in r"([a-zA-Z_:%+=&|0-9.-]{0,12}){0,4}",
+            accept in prop::sample::select(vec![
+                "", "application/fhir+json", "application/fhir+xml", "text/xml", "*/*", "application/xml+fhir;q=0.5",
+            ]),
+            content_type in prop::sample::select(vec![
+                "", "application/fhir+json", "application/fhir+xml", "application/json+fhir", "text/plain",
+            ]),
+            drop in 0usize..8,
+            body in prop::collection::vec(any::<u8>(), 0..96),
+            json_body in prop::sample::select(vec![
+                String::new(),
+                default_book_body().to_string(),
+                register_body("9000000017").to_string(),
+                String::from_utf8_lossy(&care_record_body()).into_owned(),
+                "{\"resourceType\":\"Appointment\",\"id\":\"1\"}".to_owned(),
+            ]),
+        ) {
+            let h = shared();
+            let mut req = Req::new(interaction, method, &format!("{root}{rel}")).query(&query);
+            if !accept.is_empty() {
+                req = req.header("Accept", accept);
+            }
+            if let Some(name) = SSP_HEADERS.get(drop) {
+                req = req.without(name);
+            }
+            let payload = if json_body.is_empty() { body } else { json_body.into_bytes() };
+            if !content_type.is_empty() {
+                req = req.raw_body(content_type, &payload);
+            } else {
+                req.body = payload;
+            }
+            let r = req.send(h);
+            let diagnostics = r.audit.diagnostics.clone().unwrap_or_default();
+            prop_assert!(!diagnostics.contains("(panic:"), "{}", diagnostics);
+            prop_assert_eq!(r.header("Cache-Control"), Some("no-store"));
+            prop_assert!((200..600).contains(&r.status));
+            prop_assert_eq!(r.audit.status, r.status);
+            prop_assert_eq!(r.audit.spine_code.is_some(), r.status >= 400);
+            if !r.body.is_empty() {
+                prop_assert!(r.header("Content-Type").is_some());
+            }
+        }
+    }
+}

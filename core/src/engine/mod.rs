@@ -13,8 +13,8 @@
 //! negotiation itself fails (415) it is JSON, the one format every consumer
 //! must read (§2.2 SHALL).
 //!
-//! 1. **Query** decoded ([`query`]): malformed escapes → 400 BAD_REQUEST.
-//! 2. **Service root** split off the path ([`base`]): `/{ODS}/STU3/1/{routing}`
+//! 1. **Query** decoded ([`decode_query`]): malformed escapes → 400 BAD_REQUEST.
+//! 2. **Service root** split off the path ([`split_service_root`]): `/{ODS}/STU3/1/{routing}`
 //!    or `/{ODS}/DSTU2/0/{routing}`, byte for byte. Anything else → 400
 //!    BAD_REQUEST.
 //! 3. **Practice** looked up by the ODS code → 404 ORGANISATION_NOT_FOUND

@@ -1066,6 +1066,37 @@ fn getcarerecord_is_checked_and_then_answered_501_until_the_operation_is_merged(
 }
 
 #[test]
+fn getcarerecord_in_xml_is_answered_with_a_dstu2_xml_outcome() {
+    let h = harness();
+    let r = Req::dstu2(
+        Interaction::GetCareRecord,
+        "POST",
+        "/Patient/$gpc.getcarerecord",
+    )
+    .raw_body(
+        "application/xml+fhir;charset=utf-8",
+        include_bytes!("data/dstu2/parameters_summary.xml"),
+    )
+    .send(&h);
+    assert_eq!(r.status, 501, "{}", String::from_utf8_lossy(&r.body));
+    assert_no_store(&r);
+    assert_eq!(
+        r.header("Content-Type"),
+        Some("application/xml+fhir;charset=utf-8")
+    );
+    let oo: dstu2::OperationOutcome =
+        decode(&r.body, Format::Xml, Limits::REQUEST).expect("DSTU2 XML OperationOutcome");
+    let code = oo
+        .issue
+        .first()
+        .and_then(|i| i.details.as_ref())
+        .and_then(|d| d.coding.first())
+        .and_then(|c| c.code.as_ref())
+        .map(|c| c.as_str().to_owned());
+    assert_eq!(code.as_deref(), Some("NOT_IMPLEMENTED"));
+}
+
+#[test]
 fn getcarerecord_body_errors_are_400_and_422_in_dstu2() {
     let h = harness();
     let send = |content_type: &str, body: &[u8]| {
@@ -1393,6 +1424,11 @@ fn unsupported_accept_or_format_is_415_rendered_in_json() {
         base.clone()
             .header("Content-Type", "application/xml")
             .send(&h),
+        // Negotiation failed, so JSON even though Accept names XML.
+        base.clone()
+            .header("Accept", "application/fhir+xml")
+            .query("_format=foo")
+            .send(&h),
     ] {
         assert_outcome(&r, 415, "UNSUPPORTED_MEDIA_TYPE");
     }
@@ -1712,6 +1748,12 @@ fn a_panic_in_an_adapter_is_answered_500_with_an_audit_record() {
         Some(Interaction::RegisterPatient.interaction_id())
     );
     assert_eq!(r.audit.nhs_number.as_deref(), Some("9000000017"));
+    let diagnostics = r.audit.diagnostics.as_deref().unwrap_or_default();
+    assert!(diagnostics.contains("PDS adapter bug"), "{diagnostics}");
+    assert!(
+        !String::from_utf8_lossy(&r.body).contains("PDS adapter bug"),
+        "the panic message stays out of the answer"
+    );
     // The engine still answers afterwards.
     let r = Req::stu3(Interaction::ReadPatient, "GET", "/Patient/2").send(&h);
     ok_json(&r, 200);
@@ -1785,4 +1827,76 @@ fn r16_concurrent_books_of_one_slot_give_one_201_and_one_409() {
     let mut sorted = statuses.clone();
     sorted.sort_unstable();
     assert_eq!(sorted, vec![201, 409], "{statuses:?}");
+}
+
+// ---------------------------------------------------------------------------
+// Robustness
+
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use std::sync::OnceLock;
+
+    fn shared() -> &'static Harness {
+        static HARNESS: OnceLock<Harness> = OnceLock::new();
+        HARNESS.get_or_init(harness)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// Whatever arrives, `handle` answers without a panic (caught or
+        /// not), with `Cache-Control: no-store`, an error status or success,
+        /// and a `Content-Type` whenever there is a body.
+        #[test]
+        fn handle_never_panics_and_always_says_no_store(
+            interaction in prop::sample::select(Interaction::ALL.to_vec()),
+            method in prop::sample::select(vec!["GET", "POST", "PUT", "DELETE", "get", ""]),
+            root in prop::sample::select(vec![
+                STU3_ROOT, DSTU2_ROOT, "/A00001/stu3/1/gpconnect", "/B99999/STU3/1/gpconnect", "",
+            ]),
+            rel in r"(/(Patient|Appointment|Slot|metadata|Location|\$gpc\.registerpatient|\$gpc\.getcarerecord|[A-Za-z0-9.%_$-]{0,8})){0,3}[?#]?",
+            query in r"([a-zA-Z_:%+=&|0-9.-]{0,12}){0,4}",
+            accept in prop::sample::select(vec![
+                "", "application/fhir+json", "application/fhir+xml", "text/xml", "*/*", "application/xml+fhir;q=0.5",
+            ]),
+            content_type in prop::sample::select(vec![
+                "", "application/fhir+json", "application/fhir+xml", "application/json+fhir", "text/plain",
+            ]),
+            drop in 0usize..8,
+            body in prop::collection::vec(any::<u8>(), 0..96),
+            json_body in prop::sample::select(vec![
+                String::new(),
+                default_book_body().to_string(),
+                register_body("9000000017").to_string(),
+                String::from_utf8_lossy(&care_record_body()).into_owned(),
+                "{\"resourceType\":\"Appointment\",\"id\":\"1\"}".to_owned(),
+            ]),
+        ) {
+            let h = shared();
+            let mut req = Req::new(interaction, method, &format!("{root}{rel}")).query(&query);
+            if !accept.is_empty() {
+                req = req.header("Accept", accept);
+            }
+            if let Some(name) = SSP_HEADERS.get(drop) {
+                req = req.without(name);
+            }
+            let payload = if json_body.is_empty() { body } else { json_body.into_bytes() };
+            if !content_type.is_empty() {
+                req = req.raw_body(content_type, &payload);
+            } else {
+                req.body = payload;
+            }
+            let r = req.send(h);
+            let diagnostics = r.audit.diagnostics.clone().unwrap_or_default();
+            prop_assert!(!diagnostics.contains("(panic:"), "{}", diagnostics);
+            prop_assert_eq!(r.header("Cache-Control"), Some("no-store"));
+            prop_assert!((200..600).contains(&r.status));
+            prop_assert_eq!(r.audit.status, r.status);
+            prop_assert_eq!(r.audit.spine_code.is_some(), r.status >= 400);
+            if !r.body.is_empty() {
+                prop_assert!(r.header("Content-Type").is_some());
+            }
+        }
+    }
 }

@@ -7,12 +7,14 @@
 //!
 //! Each step can fail; the first failure is the answer, as an
 //! OperationOutcome of the service root's FHIR version (STU3 or DSTU2), in
-//! the negotiated format — or, before negotiation has succeeded, in the
+//! the negotiated format. Before negotiation has run (steps 1–4) it is the
 //! first usable hint among `_format`, `Accept` and `Content-Type`, else JSON
-//! ([`error_format`]).
+//! ([`error_format`]: what negotiation would pick if it succeeds); when
+//! negotiation itself fails (415) it is JSON, the one format every consumer
+//! must read (§2.2 SHALL).
 //!
-//! 1. **Query** decoded ([`query`]): malformed escapes → 400 BAD_REQUEST.
-//! 2. **Service root** split off the path ([`base`]): `/{ODS}/STU3/1/{routing}`
+//! 1. **Query** decoded ([`decode_query`]): malformed escapes → 400 BAD_REQUEST.
+//! 2. **Service root** split off the path ([`split_service_root`]): `/{ODS}/STU3/1/{routing}`
 //!    or `/{ODS}/DSTU2/0/{routing}`, byte for byte. Anything else → 400
 //!    BAD_REQUEST.
 //! 3. **Practice** looked up by the ODS code → 404 ORGANISATION_NOT_FOUND
@@ -347,12 +349,18 @@ impl Engine {
                 Err(e) => self.error_reply(&e, frame, &mut audit),
             }
         }));
-        let reply = answered.unwrap_or_else(|_| {
-            let e = Error::internal(
-                "the provider failed unexpectedly while answering; the failure has been logged",
-            );
-            catch_unwind(AssertUnwindSafe(|| self.error_reply(&e, frame, &mut audit)))
-                .unwrap_or_else(|_| last_resort_reply(&mut audit))
+        let reply = answered.unwrap_or_else(|payload| {
+            let e = Error::internal("the provider failed unexpectedly while answering");
+            let reply = catch_unwind(AssertUnwindSafe(|| self.error_reply(&e, frame, &mut audit)))
+                .unwrap_or_else(|_| last_resort_reply(&mut audit));
+            // The panic message goes to the audit trail only: it may name
+            // internals the consumer has no business seeing.
+            audit.diagnostics = Some(format!(
+                "{} (panic: {})",
+                e.diagnostics(),
+                bounded(panic_message(payload.as_ref()))
+            ));
+            reply
         });
         audit.elapsed_micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
         HttpResponse {
@@ -418,7 +426,16 @@ impl Engine {
 
         // 5. Content negotiation.
         let content_type = single_header(req.headers, "Content-Type")?;
-        frame.format = negotiate(format_param, accept.as_deref(), content_type, root.version)?;
+        frame.format = match negotiate(format_param, accept.as_deref(), content_type, root.version)
+        {
+            Ok(format) => format,
+            Err(e) => {
+                // No format was agreed: answer in the one every consumer
+                // must read (JSON is SHALL, §2.2).
+                frame.format = FhirFormat::Json;
+                return Err(e);
+            }
+        };
 
         // 6. SSP headers; 7. interaction (R82).
         let ssp = check_ssp_headers(req.headers, &practice.asid)?;
@@ -525,6 +542,15 @@ impl Engine {
             body,
         }
     }
+}
+
+/// The text of a panic payload (`panic!` gives a `&str` or a `String`).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a non-text payload")
 }
 
 /// The 500 when even rendering the 500 failed.

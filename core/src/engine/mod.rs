@@ -371,6 +371,51 @@ impl Engine {
         }
     }
 
+    /// Answers a request the transport could not hand over whole — a body
+    /// that broke off or failed to decompress — with `error` as an
+    /// OperationOutcome of the request's FHIR version in the format its
+    /// `_format`, `Accept` or `Content-Type` asks for, and an audit record,
+    /// exactly as [`Engine::handle`] renders its own errors.
+    pub fn reject(&self, req: &HttpRequest<'_>, error: &Error) -> HttpResponse {
+        let mut audit = AuditRecord {
+            sequence: self
+                .sequence
+                .fetch_add(1, Ordering::Relaxed)
+                .wrapping_add(1),
+            method: bounded(req.method),
+            path: bounded(req.path),
+            received_at: Some(self.clock.now()),
+            ..AuditRecord::default()
+        };
+        record_ssp_headers(req.headers, &mut audit);
+        let accept = list_header(req.headers, "Accept");
+        let (path, inline_query) = split_target(req.path);
+        let raw_query = join_query(req.query, inline_query);
+        let format_param = decode_query(&raw_query).ok().and_then(|q| {
+            q.iter()
+                .find(|(k, _)| k == "_format")
+                .map(|(_, v)| v.to_string())
+        });
+        let frame = Frame {
+            version: version_hint(path),
+            format: error_format(
+                format_param.as_deref(),
+                accept.as_deref(),
+                first_value(req.headers, "Content-Type"),
+            ),
+        };
+        let reply = catch_unwind(AssertUnwindSafe(|| {
+            self.error_reply(error, frame, &mut audit)
+        }))
+        .unwrap_or_else(|_| last_resort_reply(&mut audit));
+        HttpResponse {
+            status: reply.status,
+            headers: reply.headers,
+            body: reply.body,
+            audit,
+        }
+    }
+
     /// Steps 1–11 of the module docs.
     fn process(
         &self,

@@ -44,7 +44,8 @@ enum Command {
         /// Practice files to import first (FHIR Bundles; docs/import.md).
         #[arg(long = "import")]
         imports: Vec<PathBuf>,
-        /// Load the demo practice A00001 (slots today to +14 days).
+        /// Load the demo practice A00001 (slots today to +14 days; on a
+        /// store that has it, existing slots and bookings are kept).
         #[arg(long)]
         demo: bool,
         /// The audit log (default: audit.jsonl in the data directory).

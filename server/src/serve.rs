@@ -11,7 +11,7 @@ use gpconnect_core::engine::{ConfigError, Engine, EngineConfig};
 use gpconnect_core::fhir::Format;
 use gpconnect_core::foundations::{LocalPds, Pds, PdsError, PdsRecord, SoftwareInfo};
 use gpconnect_core::import::{ImportReport, import_practice};
-use gpconnect_core::store::{PracticeStore, StoreError};
+use gpconnect_core::store::{PracticeStore, SlotRecord, StoreError};
 use gpconnect_storage::{Durability, SledOptions, SledStore};
 
 use crate::app::{AppState, router};
@@ -63,7 +63,9 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// Practice files to import before serving.
     pub imports: Vec<PathBuf>,
-    /// Load the demo practice (as of start-up).
+    /// Load the demo practice (as of start-up). On a store that already
+    /// has it, slots it holds are kept as they are (booked or not) and only
+    /// new days' slots are added.
     pub demo: bool,
     /// The audit log; default `audit.jsonl` in the data directory.
     pub audit_log: Option<PathBuf>,
@@ -171,6 +173,27 @@ impl Pds for PracticePds {
     }
 }
 
+/// The slots of `slots` that `store` does not hold yet for `ods`.
+///
+/// # Errors
+/// The store failed to read.
+pub fn new_slots(
+    store: &dyn PracticeStore,
+    ods: &str,
+    slots: Vec<SlotRecord>,
+) -> Result<Vec<SlotRecord>, ServerError> {
+    if store.practice(ods)?.is_none() {
+        return Ok(slots);
+    }
+    let mut fresh = Vec::with_capacity(slots.len());
+    for slot in slots {
+        if store.slot(ods, &slot.id)?.is_none() {
+            fresh.push(slot);
+        }
+    }
+    Ok(fresh)
+}
+
 /// Run the server until `shutdown` resolves: in-flight requests finish,
 /// then the store is flushed and closed cleanly. `on_listening` is told
 /// the bound address once the server accepts connections.
@@ -194,12 +217,22 @@ pub async fn serve(
     let clock = SystemClock;
     let mut demo_pds = None;
     if options.demo {
-        let import = demo::practice(clock.now());
+        let mut import = demo::practice(clock.now());
         demo_pds = Some(demo::pds(&import));
+        // On a restart over the same data the store already has the demo's
+        // slots, some of them booked: an import is an upsert where the
+        // file wins (docs/import.md), so re-importing them would free
+        // booked slots and let them be booked twice. Only the slots the
+        // store does not have yet (the days that came into the horizon)
+        // are added.
+        let offered = import.slots.len();
+        import.slots = new_slots(&*store, demo::ODS, import.slots)?;
+        let kept = offered - import.slots.len();
         let summary = store.import(demo::ODS, import)?;
         tracing::info!(
             practice = demo::ODS,
             written = summary.written,
+            existing_slots_kept = kept,
             "loaded the demo practice"
         );
     }

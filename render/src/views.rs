@@ -224,7 +224,7 @@ impl View<'_> {
                 });
         }
         for banner in &self.request.options.content_banners {
-            if banner.place == BannerPlace::Section(section) {
+            if banner.place == BannerPlace::Section(section) && !banner.text.is_empty() {
                 banner_div(&mut self.w, Class::ContentBanner, &banner.text);
             }
         }
@@ -285,7 +285,7 @@ impl View<'_> {
             banner_div(&mut self.w, Class::ContentBanner, text);
         }
         for banner in &options.content_banners {
-            if banner.place == BannerPlace::Table(table) {
+            if banner.place == BannerPlace::Table(table) && !banner.text.is_empty() {
                 banner_div(&mut self.w, Class::ContentBanner, &banner.text);
             }
         }

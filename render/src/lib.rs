@@ -124,6 +124,29 @@ pub use view::{BannerPlace, ContentBanner, DatePeriod, RenderOptions, RenderRequ
 /// refuse the writer's output, the section is rendered as placeholder 2 of
 /// §2.5 ("This system does not support retrieval of '…' data.") rather than
 /// risk unchecked markup.
+///
+/// ```
+/// use gpconnect_render::{render, sample, RenderOptions, RenderRequest, Section};
+/// use jiff::civil::date;
+///
+/// let today = date(2025, 6, 10);
+/// let record = sample::rich_record(today);
+/// let options = RenderOptions::default();
+/// let request = RenderRequest {
+///     section: Section::Encounters,
+///     period: None,
+///     today,
+///     transfer_since: None,
+///     options: &options,
+/// };
+/// let div = render(&record, &request);
+/// assert!(div.starts_with(
+///     r#"<div xmlns="http://www.w3.org/1999/xhtml"><h1>Encounters</h1><div class="date-banner"><p>All relevant items</p></div><table id="enc-tab">"#
+/// ));
+/// // Free text is escaped and its line breaks become <br/>.
+/// assert!(div.contains("Plan: analgesia &amp; physio; review if &gt; 6 weeks."));
+/// assert!(!div.contains('\n'));
+/// ```
 pub fn render(record: &ClinicalRecord, request: &RenderRequest<'_>) -> String {
     let html = render_unguarded(record, request);
     match guard::guard(&html) {

@@ -145,6 +145,7 @@ pub fn practice_record() -> PracticeRecord {
             access_record_enabled: true,
             booking_window: BookingWindow::default(),
             slot_limits: Vec::new(),
+            access_record: AccessRecordSettings::default(),
         },
         version: 0,
     }
@@ -355,6 +356,7 @@ pub fn practice(now: Timestamp) -> PracticeImport {
         ],
         slots: slots(now, 14),
         appointments: Vec::new(),
+        clinical_records: Vec::new(),
     }
 }
 

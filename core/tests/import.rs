@@ -166,7 +166,11 @@ fn patients_are_found_by_nhs_number_with_their_flags() {
         RegistrationStatus::Inactive
     );
     let private = patient_by_nhs(&store, "9000000068").flags;
-    assert!(private.dissent && private.record_in_transit);
+    assert!(private.dissent);
+    assert_eq!(
+        private.record_in_transit,
+        Some(jiff::civil::date(2030, 2, 22))
+    );
     let visitor = patient_by_nhs(&store, "9000000076").flags;
     assert_eq!(visitor.registration_type, RegistrationType::Temporary);
     assert!(!visitor.nhs_number_verified);

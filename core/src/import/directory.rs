@@ -5,8 +5,8 @@
 use crate::error::{Echo, Error};
 use crate::fhir::datatypes::Identifier;
 use crate::store::{
-    BookingWindow, LocationRecord, OrganisationMatch, OrganizationRecord, PracticeRecord,
-    PracticeSettings, PractitionerRecord, SlotCountLimit,
+    AccessRecordSettings, BookingWindow, LocationRecord, OrganisationMatch, OrganizationRecord,
+    PracticeRecord, PracticeSettings, PractitionerRecord, SlotCountLimit,
 };
 use crate::stu3::{self, profiles::identifier_system};
 
@@ -180,6 +180,7 @@ fn practice_settings(exts: &Extensions<'_>) -> Result<PracticeSettings, Error> {
             .all(ext::SLOT_COUNT_LIMIT)
             .map(slot_count_limit)
             .collect::<Result<_, _>>()?,
+        access_record: AccessRecordSettings::default(),
     })
 }
 

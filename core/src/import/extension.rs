@@ -96,8 +96,10 @@ pub const SENSITIVE: &str = concat!(namespace!(), "sensitive");
 /// On a Patient: dissent from sharing the record (Access Record only, R24).
 /// `valueBoolean`, default `false`.
 pub const DISSENT: &str = concat!(namespace!(), "dissent");
-/// On a Patient: record in transit after a GP2GP transfer (Access Record
-/// banner). `valueBoolean`, default `false`.
+/// On a Patient: the record is in transit after a GP2GP transfer (Access
+/// Record `gptransfer-banner`). `valueDate` (a full date): the date the
+/// patient registered at this practice, which the banner shows. Absent: the
+/// record is complete.
 pub const RECORD_IN_TRANSIT: &str = concat!(namespace!(), "record-in-transit");
 
 /// Every URL of ours, for tests and tooling.

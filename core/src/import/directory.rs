@@ -9,6 +9,7 @@ use crate::store::{
     PracticeRecord, PracticeSettings, PractitionerRecord, SlotCountLimit,
 };
 use crate::stu3::{self, profiles::identifier_system};
+use gpconnect_render::RenderOptions;
 
 use super::entries::{At, Entries};
 use super::extension::{self as ext, Ext, Extensions};
@@ -22,10 +23,11 @@ pub(crate) fn is_ods_code(code: &str) -> bool {
 }
 
 /// The practice-level settings an Organization may carry.
-const PRACTICE_SETTINGS: [&str; 5] = [
+const PRACTICE_SETTINGS: [&str; 6] = [
     ext::GP_CONNECT_ENABLED,
     ext::APPOINTMENTS_ENABLED,
     ext::ACCESS_RECORD_ENABLED,
+    ext::ACCESS_RECORD_SETTINGS,
     ext::BOOKING_WINDOW,
     ext::SLOT_COUNT_LIMIT,
 ];
@@ -180,7 +182,56 @@ fn practice_settings(exts: &Extensions<'_>) -> Result<PracticeSettings, Error> {
             .all(ext::SLOT_COUNT_LIMIT)
             .map(slot_count_limit)
             .collect::<Result<_, _>>()?,
-        access_record: AccessRecordSettings::default(),
+        access_record: exts
+            .single(ext::ACCESS_RECORD_SETTINGS)?
+            .map(access_record_settings)
+            .transpose()?
+            .unwrap_or_default(),
+    })
+}
+
+/// An [`ext::ACCESS_RECORD_SETTINGS`]: each part optional, defaulting to
+/// [`AccessRecordSettings::default`]'s value.
+fn access_record_settings(e: &Ext<'_>) -> Result<AccessRecordSettings, Error> {
+    let subs = e.complex(&[
+        ext::DECEASED_ACCESS_DAYS,
+        ext::EMERGENCY_CODES,
+        ext::EMERGENCY_CODES_BANNER,
+        ext::SCHEDULED_END_BANNER,
+        ext::REVIEW_DATE_BANNER,
+    ])?;
+    let defaults = AccessRecordSettings::default();
+    let banner = match subs.single(ext::EMERGENCY_CODES_BANNER)? {
+        None => None,
+        Some(b) => {
+            let text = b.string()?;
+            if text.trim().is_empty() {
+                return Err(super::invalid(
+                    &b.path,
+                    format!(
+                        "{} must not be blank (leave it out for no banner)",
+                        ext::EMERGENCY_CODES_BANNER
+                    ),
+                ));
+            }
+            Some(text.to_owned())
+        }
+    };
+    Ok(AccessRecordSettings {
+        deceased_access_days: subs
+            .count(ext::DECEASED_ACCESS_DAYS)?
+            .unwrap_or(defaults.deceased_access_days),
+        render: RenderOptions {
+            emergency_codes: subs
+                .boolean_or(ext::EMERGENCY_CODES, defaults.render.emergency_codes)?,
+            emergency_codes_banner: banner,
+            scheduled_end_banner: subs.boolean_or(
+                ext::SCHEDULED_END_BANNER,
+                defaults.render.scheduled_end_banner,
+            )?,
+            review_date_banner: subs
+                .boolean_or(ext::REVIEW_DATE_BANNER, defaults.render.review_date_banner)?,
+        },
     })
 }
 
@@ -460,6 +511,78 @@ mod tests {
             ]
         );
         assert!(c.record.resource.extension.is_empty());
+    }
+
+    #[test]
+    fn access_record_settings_default_to_28_days_and_the_default_views() {
+        let p = convert(&org(Some("1"), vec![]))
+            .expect("converts")
+            .practice
+            .expect("practice");
+        assert_eq!(p.settings.access_record.deceased_access_days, 28);
+        assert_eq!(p.settings.access_record.render, RenderOptions::default());
+        assert!(p.settings.access_record.render.emergency_codes);
+    }
+
+    #[test]
+    fn access_record_settings_map_part_by_part() {
+        let settings = vec![complex(
+            ext::ACCESS_RECORD_SETTINGS,
+            vec![
+                value_ext(ext::DECEASED_ACCESS_DAYS, ExtensionValue::Integer(14)),
+                value_ext(ext::EMERGENCY_CODES, ExtensionValue::Boolean(false)),
+                value_ext(
+                    ext::EMERGENCY_CODES_BANNER,
+                    ExtensionValue::String("Codes agreed with the patient".into()),
+                ),
+                value_ext(ext::REVIEW_DATE_BANNER, ExtensionValue::Boolean(true)),
+            ],
+        )];
+        let c = convert(&org(Some("1"), settings)).expect("converts");
+        assert_eq!(
+            c.practice.expect("practice").settings.access_record,
+            AccessRecordSettings {
+                deceased_access_days: 14,
+                render: RenderOptions {
+                    emergency_codes: false,
+                    emergency_codes_banner: Some("Codes agreed with the patient".into()),
+                    scheduled_end_banner: false,
+                    review_date_banner: true,
+                },
+            }
+        );
+        assert!(c.record.resource.extension.is_empty(), "stripped");
+    }
+
+    #[test]
+    fn access_record_settings_refuse_bad_parts() {
+        let with = |sub: Extension| {
+            convert(&org(
+                Some("1"),
+                vec![complex(ext::ACCESS_RECORD_SETTINGS, vec![sub])],
+            ))
+            .expect_err("refused")
+            .diagnostics()
+            .to_owned()
+        };
+        assert_eq!(
+            with(value_ext(
+                ext::DECEASED_ACCESS_DAYS,
+                ExtensionValue::Integer(-1)
+            )),
+            "Bundle.entry[0].resource(Organization/23).extension[0].extension[0]: deceasedAccessDays must not be negative, found -1"
+        );
+        assert_eq!(
+            with(value_ext(
+                ext::EMERGENCY_CODES_BANNER,
+                ExtensionValue::String(" ".into())
+            )),
+            "Bundle.entry[0].resource(Organization/23).extension[0].extension[0]: emergencyCodesBanner must not be blank (leave it out for no banner)"
+        );
+        assert!(
+            with(value_ext("deceasedDays", ExtensionValue::Integer(1)))
+                .contains("\"deceasedDays\" is not a part of urn:gpconnect:fhir:extension:access-record-settings")
+        );
     }
 
     #[test]

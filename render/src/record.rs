@@ -275,10 +275,15 @@ pub struct Medication {
     /// that naturally ended has none.
     #[serde(default)]
     pub discontinuation: Option<Discontinuation>,
-    /// When a repeat's authorisation ends (`None` = open-ended); a repeat
-    /// whose end has passed is no longer current.
+    /// When a repeat's authorisation ends (`None` = open-ended). A repeat
+    /// is current only while this is after today (accessrecord §3 MED: "effective
+    /// end is null or in the future"), so one ending today is not current.
     #[serde(default)]
     pub authorisation_end: Option<Date>,
+    /// When a repeat (dispensing) template was last authorised: shown in
+    /// Additional Information for repeat dispensing (accessrecord §3 MED).
+    #[serde(default)]
+    pub last_authorised: Option<Date>,
     /// Reason for the medication.
     #[serde(default)]
     pub reason: Option<String>,

@@ -16,8 +16,9 @@
 //! | `9` | 9000000084 | record in transit: registered here 7 days before `now`'s UK day |
 //! | `10` | 9000000092 | died 14 days before `now`'s UK day (within the 28-day Access Record window) |
 //!
-//! Patient `2` has a clinical record ([`clinical_record`]) dated relative to
-//! `now`; the others have none.
+//! Patient `2` has the render crate's rich sample record
+//! ([`gpconnect_render::sample::rich_record`], data in every table, its
+//! medications dated relative to `now`'s UK day); the others have none.
 //!
 //! Slots: schedule `14` (Practitioner 2 at Location 17, "General GP
 //! Appointments") and schedule `15` (Practitioner 3 at branch 18,
@@ -152,168 +153,6 @@ fn unverified(mut record: PatientRecord) -> PatientRecord {
 /// `days` days before `day`.
 fn days_before(day: Date, days: i64) -> Option<Date> {
     day.checked_sub(jiff::Span::new().days(days)).ok()
-}
-
-/// A small clinical record dated relative to `today`: an emergency code, two
-/// encounters, an active and a major inactive problem, a current and a
-/// historical allergy, an acute medication issued 30 days ago and a repeat
-/// with two issues, a referral, an observation, an immunisation and an
-/// administrative item.
-pub fn clinical_record(today: Date) -> gpconnect_render::ClinicalRecord {
-    use gpconnect_render::record::*;
-    let ago = |days: i64| days_before(today, days).unwrap_or(today);
-    ClinicalRecord {
-        emergency_codes: vec![EmergencyCode {
-            date: ago(400),
-            entry: "Do not attempt cardiopulmonary resuscitation".to_owned(),
-            details: "Agreed with the patient and family".to_owned(),
-            location: "Problems and Issues".to_owned(),
-            group: None,
-            exclusion: Exclusion::None,
-        }],
-        encounters: vec![
-            Encounter {
-                date: ago(30),
-                title: "Surgery consultation, Dr Black".to_owned(),
-                details: "Wheeze for a week.\nPeak flow reduced.".to_owned(),
-                exclusion: Exclusion::None,
-            },
-            Encounter {
-                date: ago(200),
-                title: "Telephone consultation, Nurse Patel".to_owned(),
-                details: "Asthma review <annual> & inhaler check".to_owned(),
-                exclusion: Exclusion::None,
-            },
-        ],
-        clinical_items: vec![ClinicalItem {
-            date: ago(200),
-            entry: "Ex-smoker".to_owned(),
-            details: String::new(),
-            exclusion: Exclusion::None,
-        }],
-        problems: vec![
-            Problem {
-                status: ProblemStatus::Active,
-                start: ago(3000),
-                end: None,
-                entry: "Asthma".to_owned(),
-                significance: Some(Significance::Major),
-                details: String::new(),
-                exclusion: Exclusion::None,
-            },
-            Problem {
-                status: ProblemStatus::Inactive,
-                start: ago(900),
-                end: Some(ago(700)),
-                entry: "Fractured wrist".to_owned(),
-                significance: Some(Significance::Major),
-                details: "Healed".to_owned(),
-                exclusion: Exclusion::None,
-            },
-        ],
-        allergies: vec![
-            Allergy {
-                status: AllergyStatus::Current,
-                start: ago(5000),
-                end: None,
-                details: "Penicillin: urticaria".to_owned(),
-                exclusion: Exclusion::None,
-            },
-            Allergy {
-                status: AllergyStatus::Historical,
-                start: ago(6000),
-                end: Some(ago(5500)),
-                details: "Elastoplast: skin reaction".to_owned(),
-                exclusion: Exclusion::None,
-            },
-        ],
-        medications: vec![
-            Medication {
-                kind: MedicationKind::Acute,
-                prescriber: Prescriber::Practice,
-                post_dated: false,
-                start: ago(30),
-                item: "Prednisolone 5mg tablets".to_owned(),
-                dosage: "Six tablets once a day for 5 days".to_owned(),
-                quantity: "30 tablet".to_owned(),
-                scheduled_end: Some(ago(25)),
-                days_duration: Some(5),
-                review_date: None,
-                max_issues: None,
-                controlled_drug: false,
-                discontinuation: None,
-                authorisation_end: None,
-                reason: Some("Asthma exacerbation".to_owned()),
-                linked_problems: vec![],
-                additional_information: None,
-                issues: vec![MedicationIssue { date: ago(30) }],
-                exclusion: Exclusion::None,
-            },
-            Medication {
-                kind: MedicationKind::Repeat,
-                prescriber: Prescriber::Practice,
-                post_dated: false,
-                start: ago(400),
-                item: "Salbutamol 100micrograms/dose inhaler".to_owned(),
-                dosage: "Two puffs when required".to_owned(),
-                quantity: "1 inhaler".to_owned(),
-                scheduled_end: None,
-                days_duration: Some(28),
-                review_date: Some(ago(-100)),
-                max_issues: Some(12),
-                controlled_drug: false,
-                discontinuation: None,
-                authorisation_end: None,
-                reason: None,
-                linked_problems: vec!["Asthma".to_owned()],
-                additional_information: None,
-                issues: vec![
-                    MedicationIssue { date: ago(400) },
-                    MedicationIssue { date: ago(60) },
-                ],
-                exclusion: Exclusion::None,
-            },
-        ],
-        referrals: vec![Referral {
-            date: ago(180),
-            from: "Dr Black".to_owned(),
-            to: "Respiratory clinic, Leeds General Infirmary".to_owned(),
-            priority: "Routine".to_owned(),
-            details: "Poorly controlled asthma".to_owned(),
-            exclusion: Exclusion::None,
-        }],
-        observations: vec![Observation {
-            date: ago(30),
-            entry: "Peak expiratory flow rate".to_owned(),
-            value: Some(Measurement {
-                value: "320".to_owned(),
-                unit: Some("L/min".to_owned()),
-            }),
-            range: Some(ReferenceRange {
-                low: Some("400".to_owned()),
-                high: Some("600".to_owned()),
-                unit: None,
-                text: None,
-            }),
-            details: String::new(),
-            exclusion: Exclusion::None,
-        }],
-        immunisations: vec![Immunisation {
-            date: ago(120),
-            vaccination: "Influenza vaccine".to_owned(),
-            part: Some(1),
-            contents: "Inactivated influenza vaccine".to_owned(),
-            details: String::new(),
-            exclusion: Exclusion::None,
-        }],
-        administrative_items: vec![AdministrativeItem {
-            date: ago(3650),
-            entry: "Registered with the practice".to_owned(),
-            details: String::new(),
-            exclusion: Exclusion::None,
-        }],
-        unavailable: vec![],
-    }
 }
 
 /// The practice record (GP Connect and Appointment Management switched on).
@@ -589,7 +428,7 @@ pub fn practice(now: Timestamp) -> PracticeImport {
         appointments: Vec::new(),
         clinical_records: vec![PatientClinicalRecord {
             patient_id: "2".to_owned(),
-            record: clinical_record(today),
+            record: gpconnect_render::sample::rich_record(today),
         }],
     }
 }

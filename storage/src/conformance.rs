@@ -2100,6 +2100,7 @@ fn full_record(tag: &str) -> ClinicalRecord {
             controlled_drug: false,
             discontinuation: None,
             authorisation_end: None,
+            last_authorised: None,
             reason: None,
             linked_problems: vec!["Asthma".to_owned()],
             additional_information: None,

@@ -231,6 +231,7 @@ fn access_record_settings(e: &Ext<'_>) -> Result<AccessRecordSettings, Error> {
             )?,
             review_date_banner: subs
                 .boolean_or(ext::REVIEW_DATE_BANNER, defaults.render.review_date_banner)?,
+            content_banners: defaults.render.content_banners,
         },
     })
 }
@@ -548,6 +549,7 @@ mod tests {
                     emergency_codes_banner: Some("Codes agreed with the patient".into()),
                     scheduled_end_banner: false,
                     review_date_banner: true,
+                    content_banners: vec![],
                 },
             }
         );

@@ -13,9 +13,12 @@
 //!   into it, and it becomes the OperationOutcome of either FHIR version.
 //! - [`checks`]: SSP headers and routing, content negotiation, the JWT, NHS
 //!   numbers and FHIR dates in UK local time, as pure functions.
+//! - [`accessrecord`]: Access Record HTML `$gpc.getcarerecord` over the
+//!   storage port, rendering with `gpconnect-render`.
 
 #[macro_use]
 pub mod fhir;
+pub mod accessrecord;
 pub mod appointments;
 pub mod checks;
 pub mod clock;

@@ -16,7 +16,8 @@
 //! | `9` | 9000000084 | record in transit: registered here 7 days before `now`'s UK day |
 //! | `10` | 9000000092 | died 14 days before `now`'s UK day (within the 28-day Access Record window) |
 //!
-//! Patient `2` has the render crate's rich sample record
+//! Patient `2`'s usual GP (`generalPractitioner`) is Practitioner `2`, and
+//! patient `2` has the render crate's rich sample record
 //! ([`gpconnect_render::sample::rich_record`], data in every table, its
 //! medications dated relative to `now`'s UK day); the others have none.
 //!
@@ -287,6 +288,14 @@ pub fn practice(now: Timestamp) -> PracticeImport {
     };
     let today = uk_today(now);
     let horizon = today;
+    let base = patient(
+        "2",
+        "9000000009",
+        "Dawes",
+        "Minnie",
+        "1952-05-31",
+        PatientFlags::default(),
+    );
     let horizon_start = uk_start_of_day(horizon).unwrap_or(now);
     let schedule =
         |id: &str, location: &str, practitioner: &str, kind: &str, role: Coding| ScheduleRecord {
@@ -311,14 +320,16 @@ pub fn practice(now: Timestamp) -> PracticeImport {
             practitioner("3", "444455556666", "Patel", "Anita"),
         ],
         patients: vec![
-            patient(
-                "2",
-                "9000000009",
-                "Dawes",
-                "Minnie",
-                "1952-05-31",
-                PatientFlags::default(),
-            ),
+            PatientRecord {
+                resource: stu3::Patient {
+                    general_practitioner: vec![Reference {
+                        reference: Some("Practitioner/2".to_owned()),
+                        ..Default::default()
+                    }],
+                    ..base.resource
+                },
+                ..base
+            },
             patient(
                 "3",
                 "9476719931",

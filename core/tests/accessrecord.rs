@@ -7,7 +7,6 @@
 //! the transport would hand them over.
 
 use gpconnect_core::accessrecord::{DEVICE_ID, get_care_record};
-use gpconnect_core::checks::jwt::RequestedRecord;
 use gpconnect_core::dstu2::{self, profiles as p};
 use gpconnect_core::error::{IssueType, SpecEdition};
 use gpconnect_core::fhir::{Limits, from_json, from_xml, to_json, to_xml};
@@ -70,7 +69,7 @@ fn call_with(
     store: &MemoryStore,
     practice: &PracticeRecord,
     parameters: Vec<Value>,
-    requested: Option<&RequestedRecord>,
+    requested: Option<&str>,
 ) -> Result<dstu2::Bundle, Error> {
     let ctx = Context {
         store,
@@ -264,48 +263,38 @@ fn empty_nhs_number_system_is_400_invalid_identifier_system() {
 
 #[test]
 fn jwt_requested_record_for_another_patient_is_400_bad_request() {
-    let other = RequestedRecord::Patient {
-        nhs_number: PATIENT_3.to_owned(),
-        resource: json!({}),
-    };
     let e = call_with(
         &store(),
         &practice(),
         vec![nhs(PATIENT_2), section("SUM")],
-        Some(&other),
+        Some(PATIENT_3),
     )
     .expect_err("mismatch");
     assert_eq!((e.status(), e.code()), (400, SpineCode::BadRequest));
     assert!(!e.diagnostics().contains(PATIENT_3), "never echoed");
-    let same = RequestedRecord::Patient {
-        nhs_number: PATIENT_2.to_owned(),
-        resource: json!({}),
-    };
     assert!(
         call_with(
             &store(),
             &practice(),
             vec![nhs(PATIENT_2), section("SUM")],
-            Some(&same)
+            Some(PATIENT_2)
         )
         .is_ok()
     );
 }
 
 #[test]
-fn jwt_requested_record_of_an_organization_is_400_bad_request() {
-    let org = RequestedRecord::Organization {
-        ods_code: testkit::ODS.to_owned(),
-        resource: json!({}),
-    };
+fn jwt_requested_record_is_compared_after_the_body_is_valid() {
+    // A bad body number is the body's fault (400 INVALID_NHS_NUMBER), not a
+    // mismatch with the token.
     let e = call_with(
         &store(),
         &practice(),
-        vec![nhs(PATIENT_2), section("SUM")],
-        Some(&org),
+        vec![nhs("1234567891"), section("SUM")],
+        Some(PATIENT_2),
     )
-    .expect_err("organisation");
-    assert_eq!((e.status(), e.code()), (400, SpineCode::BadRequest));
+    .expect_err("bad number");
+    assert_eq!((e.status(), e.code()), (400, SpineCode::InvalidNhsNumber));
 }
 
 #[test]

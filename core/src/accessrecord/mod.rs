@@ -27,7 +27,6 @@ pub mod patient;
 pub mod request;
 
 use crate::checks::datetime::uk_today;
-use crate::checks::jwt::RequestedRecord;
 use crate::dstu2;
 use crate::error::Error;
 use crate::fhir::xhtml::Xhtml;
@@ -41,12 +40,16 @@ pub use request::{CareRecordRequest, PARAMETER_NAMES, check_requested_record, pa
 
 /// `$gpc.getcarerecord` (see the module docs).
 ///
-/// `requested_record` is the validated JWT's claim
-/// ([`JwtClaims::requested_record`](crate::checks::jwt::JwtClaims::requested_record)),
-/// or `None` when the caller has no token to compare (a trusted in-process
-/// caller). It is the claim rather than its NHS number so that a token whose
-/// `requested_record` is an Organization is refused (400) instead of
-/// skipping the comparison.
+/// `requested_nhs_number` is the validated JWT's `requested_record` NHS
+/// number ([`JwtClaims::requested_nhs_number`](crate::checks::jwt::JwtClaims::requested_nhs_number)),
+/// which must equal the body's `patientNHSNumber` (400 BAD_REQUEST
+/// otherwise); `None` when the caller has no token to compare (a trusted
+/// in-process caller). The NHS number, not the whole
+/// [`RequestedRecord`](crate::checks::jwt::RequestedRecord), is enough:
+/// getcarerecord tokens are validated with scope `patient/*.read`, under
+/// which `checks::jwt` admits only a Patient `requested_record`, so an
+/// Organization there never reaches this function; and it is the shape the
+/// engine's dispatch already passes.
 ///
 /// # Errors
 /// The rows of accessrecord §4 (see [`request`] and [`patient`]); 500
@@ -56,10 +59,10 @@ pub use request::{CareRecordRequest, PARAMETER_NAMES, check_requested_record, pa
 pub fn get_care_record(
     ctx: &Context<'_>,
     body: &dstu2::Parameters,
-    requested_record: Option<&RequestedRecord>,
+    requested_nhs_number: Option<&str>,
 ) -> Result<Answer<dstu2::Bundle>, Error> {
     let request = parse_request(body)?;
-    check_requested_record(requested_record, &request.nhs_number)?;
+    check_requested_record(requested_nhs_number, &request.nhs_number)?;
     let today = uk_today(ctx.now);
     let patient = shareable_patient(ctx, &request.nhs_number, today)?;
 

@@ -20,7 +20,6 @@
 use gpconnect_render::Section;
 
 use crate::checks::datetime::{TimePeriod, parse_time_period};
-use crate::checks::jwt::RequestedRecord;
 use crate::checks::nhs_number::NhsNumber;
 use crate::dstu2::profiles::{
     NHS_NUMBER_SYSTEM, PARAM_PATIENT_NHS_NUMBER, PARAM_RECORD_SECTION, PARAM_TIME_PERIOD,
@@ -229,25 +228,23 @@ fn time_period(body: &Parameters, section: Section) -> Result<Option<TimePeriod>
     .map(Some)
 }
 
-/// The JWT's `requested_record` against the body's NHS number (§1.3): a
-/// token for another patient, or for an organisation, cannot read this
-/// patient's record.
+/// The JWT's `requested_record` NHS number against the body's (§1.3): a
+/// token for another patient cannot read this patient's record. Compared
+/// exactly, as both are FHIR identifier values (no separators).
 ///
 /// # Errors
-/// 400 BAD_REQUEST on a mismatch.
+/// 400 BAD_REQUEST on a mismatch (the §4 table allows BAD_REQUEST or
+/// INVALID_NHS_NUMBER; the body's number is valid, the token is what is
+/// wrong).
 pub fn check_requested_record(
-    requested: Option<&RequestedRecord>,
+    requested_nhs_number: Option<&str>,
     nhs_number: &NhsNumber,
 ) -> Result<(), Error> {
-    match requested {
-        None => Ok(()),
-        Some(RequestedRecord::Patient { nhs_number: n, .. }) if n == nhs_number.as_str() => Ok(()),
-        Some(RequestedRecord::Patient { .. }) => Err(Error::bad_request(
+    match requested_nhs_number {
+        Some(n) if n != nhs_number.as_str() => Err(Error::bad_request(
             "the JWT requested_record NHS number is not the patientNHSNumber of the body",
         )),
-        Some(RequestedRecord::Organization { .. }) => Err(Error::bad_request(
-            "the JWT requested_record is an Organization; gpc.getcarerecord needs the Patient whose record is requested",
-        )),
+        _ => Ok(()),
     }
 }
 
@@ -436,23 +433,12 @@ mod tests {
     #[test]
     fn the_requested_record_must_be_this_patient() {
         let n = NhsNumber::parse(VALID).expect("valid");
-        let patient = |nhs: &str| RequestedRecord::Patient {
-            nhs_number: nhs.to_owned(),
-            resource: serde_json::Value::Null,
-        };
         assert!(check_requested_record(None, &n).is_ok());
-        assert!(check_requested_record(Some(&patient(VALID)), &n).is_ok());
-        let e = check_requested_record(Some(&patient("9476719931")), &n).expect_err("other");
-        assert_eq!((e.status(), e.code()), (400, SpineCode::BadRequest));
-        let org = RequestedRecord::Organization {
-            ods_code: "A00001".into(),
-            resource: serde_json::Value::Null,
-        };
-        assert_eq!(
-            check_requested_record(Some(&org), &n)
-                .map_err(|e| e.code())
-                .expect_err("organisation"),
-            SpineCode::BadRequest
-        );
+        assert!(check_requested_record(Some(VALID), &n).is_ok());
+        for other in ["9476719931", "", " 9000000009"] {
+            let e = check_requested_record(Some(other), &n).expect_err("other");
+            assert_eq!((e.status(), e.code()), (400, SpineCode::BadRequest));
+            assert!(!e.diagnostics().contains(VALID));
+        }
     }
 }

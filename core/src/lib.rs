@@ -15,6 +15,9 @@
 //!   numbers and FHIR dates in UK local time, as pure functions.
 //! - [`accessrecord`]: Access Record HTML `$gpc.getcarerecord` over the
 //!   storage port, rendering with `gpconnect-render`.
+//! - [`engine`]: the transport-neutral front door. [`engine::Engine::handle`]
+//!   takes one HTTP request as plain data and gives the whole answer
+//!   (status, headers, OperationOutcome or resource, audit record).
 
 #[macro_use]
 pub mod fhir;
@@ -23,6 +26,7 @@ pub mod appointments;
 pub mod checks;
 pub mod clock;
 pub mod dstu2;
+pub mod engine;
 pub mod error;
 pub mod foundations;
 pub mod import;

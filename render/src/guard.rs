@@ -7,7 +7,7 @@
 //! strict reader for exactly that serialisation (html5ever's: start tags
 //! with double-quoted attributes, end tags, text with `&amp;` `&lt;` `&gt;`
 //! `&quot;` `&nbsp;`) and written again through the crate's own
-//! [`Writer`]. Anything the reader does not expect is an error, never
+//! `Writer`. Anything the reader does not expect is an error, never
 //! passed through.
 //!
 //! For the writer's own output the guard is an identity (tested); its cost

@@ -233,6 +233,11 @@ pub struct MedicationIssue {
 /// An acute prescription or a repeat template, with its issues. Dosage,
 /// quantity and days duration are the template's (the latest, if it was
 /// amended after issue), and every issue shows them.
+///
+/// Last Issued Date, Number of Prescriptions Issued and All Medication's
+/// Start Date are derived from `issues` (latest, count, earliest), so All
+/// Medication always agrees with All Medication Issues (accessrecord §5.1
+/// item 17). A practice acute is issued once: give it one issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Medication {

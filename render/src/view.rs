@@ -95,3 +95,40 @@ impl Default for RenderOptions {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_read_from_camel_case_json_with_defaults() {
+        let options: RenderOptions = serde_json::from_str(
+            r#"{"reviewDateBanner": true, "contentBanners": [
+                {"place": {"section": "PRB"}, "text": "All inactive problems are in Other"},
+                {"place": {"table": "majorInactiveProblems"}, "text": "x"}]}"#,
+        )
+        .unwrap();
+        assert!(options.emergency_codes && options.review_date_banner);
+        assert_eq!(
+            options.content_banners[0].place,
+            BannerPlace::Section(Section::Problems)
+        );
+        assert_eq!(
+            options.content_banners[1].place,
+            BannerPlace::Table(Table::MajorInactiveProblems)
+        );
+        let back: RenderOptions =
+            serde_json::from_str(&serde_json::to_string(&options).unwrap()).unwrap();
+        assert_eq!(back, options);
+        assert!(serde_json::from_str::<RenderOptions>(r#"{"banners": []}"#).is_err());
+    }
+
+    #[test]
+    fn sample_record_round_trips_through_json() {
+        let record = crate::sample::rich_record(jiff::civil::date(2025, 6, 10));
+        let json = serde_json::to_string(&record).unwrap();
+        assert!(json.contains("\"lastAuthorised\""));
+        let back: crate::ClinicalRecord = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, record);
+    }
+}

@@ -1,9 +1,10 @@
 //! The ten views (accessrecord §2.2–§3): which items go in which table, in
 //! which order, under which banners. Markup is only ever written through
-//! [`Writer`].
+//! `Writer`.
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use jiff::civil::Date;
 
@@ -729,24 +730,27 @@ impl View<'_> {
                 });
             }
             Table::AllMedication => {
-                let mut all: Vec<_> = meds
+                let all: Vec<_> = meds
                     .iter()
                     .filter(|m| self.medication_in_period(m))
                     .map(MedRow::new)
                     .collect();
-                all.sort_by(|a, b| {
-                    item_order(&a.m.item, &b.m.item)
+                let (rows, excluded) = split_excluded(all, |r| r.m.exclusion);
+                let rank = group_ranks(rows.iter().map(|r| r.m.item.as_str()));
+                let mut rows: Vec<(usize, &MedRow)> =
+                    rows.iter().map(|r| (rank(&r.m.item), r)).collect();
+                rows.sort_by(|(ga, a), (gb, b)| {
+                    ga.cmp(gb)
                         .then_with(|| b.all_med_start().cmp(&a.all_med_start()))
                         .then_with(|| a.by_text(b))
                 });
-                let (rows, excluded) = split_excluded(all, |r| r.m.exclusion);
                 self.emit_grouped(
                     frame,
                     excluded,
                     &rows,
                     9,
-                    |r| &r.m.item,
-                    |w, r| {
+                    |(_, r)| &r.m.item,
+                    |w, (_, r)| {
                         td(w, &r.kind_text);
                         td_date(w, Some(r.all_med_start()));
                         td(w, &r.m.item);
@@ -770,32 +774,37 @@ impl View<'_> {
             }
             Table::AllMedicationIssues => {
                 let mut excluded = false;
-                let mut all: Vec<(MedRow, &MedicationIssue)> = Vec::new();
+                let mut meds_with_issues: Vec<MedRow> = Vec::new();
                 for m in meds.iter().filter(|m| self.medication_in_period(m)) {
-                    let issues = issues_of(m);
-                    if issues.is_empty() {
+                    if issues_of(m).is_empty() {
                         continue;
                     }
                     if m.exclusion.is_excluded() {
                         excluded = true;
                         continue;
                     }
-                    for issue in issues {
-                        all.push((MedRow::new(m), issue));
-                    }
+                    meds_with_issues.push(MedRow::new(m));
                 }
-                all.sort_by(|(a, ia), (b, ib)| {
-                    item_order(&a.m.item, &b.m.item)
+                let rank = group_ranks(meds_with_issues.iter().map(|r| r.m.item.as_str()));
+                let mut rows: Vec<(usize, &MedRow, &MedicationIssue)> = meds_with_issues
+                    .iter()
+                    .flat_map(|r| {
+                        let g = rank(&r.m.item);
+                        issues_of(r.m).iter().map(move |i| (g, r, i))
+                    })
+                    .collect();
+                rows.sort_by(|(ga, a, ia), (gb, b, ib)| {
+                    ga.cmp(gb)
                         .then_with(|| ib.date.cmp(&ia.date))
                         .then_with(|| a.by_text(b))
                 });
                 self.emit_grouped(
                     frame,
                     excluded,
-                    &all,
+                    &rows,
                     7,
-                    |(r, _)| &r.m.item,
-                    |w, (r, issue)| {
+                    |(_, r, _)| &r.m.item,
+                    |w, (_, r, issue)| {
                         td(w, &r.kind_text);
                         td_date(w, Some(issue.date));
                         td(w, &r.m.item);
@@ -856,7 +865,7 @@ impl View<'_> {
         });
     }
 
-    /// Like [`View::emit`], with a group row
+    /// Like `View::emit`, with a group row
     /// `<tr><td colspan="N" class="med-item-column"><strong>ITEM</strong></td></tr>`
     /// before each run of rows with the same medication item (rows come
     /// sorted by item).
@@ -972,6 +981,21 @@ fn item_order(a: &str, b: &str) -> Ordering {
         .then_with(|| a.cmp(b))
 }
 
+/// Each distinct medication item's place in the group order
+/// ([`item_order`]), so rows sort on an integer instead of comparing text.
+fn group_ranks<'a>(items: impl Iterator<Item = &'a str>) -> impl Fn(&str) -> usize + 'a {
+    let mut distinct: Vec<&'a str> = items.collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    distinct.sort_by(|a, b| item_order(a, b));
+    let ranks: HashMap<&'a str, usize> = distinct
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s, i))
+        .collect();
+    move |item: &str| ranks.get(item).copied().unwrap_or(usize::MAX)
+}
+
 /// The issues a medication shows: none for repeat dispensing or items
 /// prescribed elsewhere (the GP system holds none; accessrecord §3 MED 5),
 /// whatever the host sent.
@@ -985,7 +1009,7 @@ fn issues_of(m: &Medication) -> &[MedicationIssue] {
 }
 
 /// The Type column (accessrecord §3 MED).
-pub fn medication_type(m: &Medication) -> String {
+pub fn medication_type(m: &Medication) -> Cow<'static, str> {
     let base = match m.kind {
         MedicationKind::Acute if m.post_dated => "Acute Post-Dated",
         MedicationKind::Acute => "Acute",
@@ -993,13 +1017,13 @@ pub fn medication_type(m: &Medication) -> String {
         MedicationKind::RepeatDispense => "Repeat Dispensing",
     };
     match &m.prescriber {
-        Prescriber::Practice => base.to_owned(),
+        Prescriber::Practice => Cow::Borrowed(base),
         Prescriber::Elsewhere(agency) => {
             let agency = agency
                 .as_deref()
                 .filter(|a| !a.is_empty())
                 .unwrap_or("Unknown Prescriber");
-            format!("{base} \u{2013} {agency}")
+            Cow::Owned(format!("{base} \u{2013} {agency}"))
         }
     }
 }
@@ -1007,7 +1031,7 @@ pub fn medication_type(m: &Medication) -> String {
 /// A medication with what its rows derive from its issues.
 struct MedRow<'a> {
     m: &'a Medication,
-    kind_text: String,
+    kind_text: Cow<'static, str>,
     first_issued: Option<Date>,
     last_issued: Option<Date>,
     issued: usize,

@@ -1,8 +1,8 @@
 //! The XHTML writer: the only code in the crate that produces markup.
 //!
-//! Every byte of output goes through [`Writer`], whose API cannot emit an
+//! Every byte of output goes through `Writer`, whose API cannot emit an
 //! element, attribute or class outside the allow-list of accessrecord §2.1
-//! and §2.6, and whose only way to write data is [`Writer::text`], which
+//! and §2.6, and whose only way to write data is `Writer::text`, which
 //! escapes it. There is no "raw" method, so escaping cannot be forgotten.
 //!
 //! Text normalisation ([`normalise_text`] describes the result):
@@ -403,7 +403,7 @@ fn push_attr_value(out: &mut String, value: &str) {
     }
 }
 
-/// The text a reader gets back from [`Writer::text`] once `<br/>` is read
+/// The text a reader gets back from `Writer::text` once `<br/>` is read
 /// as `\n`: line breaks (`\r\n`, `\r`, `\n`) become `\n`, tabs become a
 /// space, characters XML 1.0 forbids (C0 controls, U+FFFE, U+FFFF) become
 /// U+FFFD, everything else is unchanged.

@@ -1714,3 +1714,48 @@ fn guard_is_an_identity_on_every_view_with_every_banner() {
         }
     }
 }
+
+#[test]
+fn render_never_panics_on_extreme_dates_or_an_inverted_period() {
+    let mut record = rich();
+    record.encounters[0].date = Date::MAX;
+    record.encounters[1].date = Date::MIN;
+    record.medications[0].start = Date::MIN;
+    record.medications[1].start = Date::MAX;
+    record.medications[1].scheduled_end = Some(Date::MIN);
+    record.medications[2]
+        .issues
+        .push(MedicationIssue { date: Date::MAX });
+    for today in [Date::MIN, Date::MAX, date(2024, 2, 29)] {
+        for p in [
+            None,
+            period(Some(date(2016, 1, 1)), Some(date(2015, 1, 1))),
+            period(Some(Date::MAX), None),
+            period(None, Some(Date::MIN)),
+            period(None, None),
+        ] {
+            for s in Section::ALL {
+                let html = view_with(
+                    &record,
+                    s,
+                    p,
+                    &RenderOptions::default(),
+                    today,
+                    Some(Date::MIN),
+                );
+                check(&html);
+            }
+        }
+    }
+    // An inverted period matches nothing but still says what was asked.
+    let root = check(&view(
+        &rich(),
+        Section::Encounters,
+        period(Some(date(2016, 1, 1)), Some(date(2015, 1, 1))),
+    ));
+    assert!(root.tables().is_empty());
+    assert_eq!(
+        date_banner(&root).as_deref(),
+        Some("For the period '01-Jan-2016' to '01-Jan-2015'")
+    );
+}

@@ -2,7 +2,8 @@
 //!
 //! - `book/*`: bookings per second on `MemoryStore`, `SledStore` (Buffered
 //!   and Immediate) with 1 and 8 client threads, beside raw sled
-//!   (`insert` of one appointment-sized value, then `flush`) with 1 and 8
+//!   (`insert` of one appointment-sized value, then `flush`; and `insert` of
+//!   as many keys as one booking writes, then one `flush`) with 1 and 8
 //!   threads in the same run, and raw sled multi-tree transactions writing
 //!   as many keys as a booking, then `flush` (the floor of a design with a
 //!   transaction per command). Each client books single slots of its own
@@ -37,6 +38,10 @@ const ODS: &str = testkit::ODS;
 /// Slots per client thread: bookings per timed round.
 const POOL: usize = 1024;
 const MAX_THREADS: usize = 8;
+/// Keys one single-slot booking writes on `SledStore`: the redo record, the
+/// slot and its two index entries, the limit counter, the appointment and
+/// its patient index entry (the redo record's removal is an eighth write).
+const BOOKING_KEYS: usize = 7;
 
 fn ts(s: &str) -> Timestamp {
     s.parse().expect("timestamp")
@@ -199,12 +204,16 @@ impl<S: PracticeStore + 'static> BookingBench<S> {
     }
 }
 
-/// Raw sled: `insert` one value the size of a booked appointment's record,
-/// then `flush`, from `threads` threads.
+/// Raw sled: `insert` `keys` values the size of a booked appointment's
+/// record, then `flush`, from `threads` threads. With `keys = 1` this is the
+/// floor of any durable write on sled; with [`BOOKING_KEYS`] it writes as
+/// many keys as one booking does, with nothing else (no reads, no
+/// validation, no encoding).
 fn raw_sled(
     db: &sled::Db,
     value: &[u8],
     next: &std::sync::atomic::AtomicU64,
+    keys: usize,
     threads: usize,
     iters: u64,
 ) -> Duration {
@@ -215,8 +224,10 @@ fn raw_sled(
             let n = iters / threads + usize::from(t < iters % threads);
             scope.spawn(move || {
                 for _ in 0..n {
-                    let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    db.insert(k.to_be_bytes(), value).expect("insert");
+                    for _ in 0..keys {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        db.insert(k.to_be_bytes(), value).expect("insert");
+                    }
                     db.flush().expect("flush");
                 }
             });
@@ -301,8 +312,12 @@ fn book(c: &mut Criterion) {
     let next = std::sync::atomic::AtomicU64::new(0);
     for threads in [1, MAX_THREADS] {
         g.bench_function(BenchmarkId::new("raw_sled_insert_flush", threads), |b| {
-            b.iter_custom(|iters| raw_sled(&db, &value, &next, threads, iters))
+            b.iter_custom(|iters| raw_sled(&db, &value, &next, 1, threads, iters))
         });
+        g.bench_function(
+            BenchmarkId::new(format!("raw_sled_insert{BOOKING_KEYS}_flush"), threads),
+            |b| b.iter_custom(|iters| raw_sled(&db, &value, &next, BOOKING_KEYS, threads, iters)),
+        );
     }
     let trees: Vec<sled::Tree> = (0..6)
         .map(|i| db.open_tree(format!("t{i}")).expect("tree"))

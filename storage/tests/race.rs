@@ -25,7 +25,7 @@ struct Tally {
     unavailable: usize,
 }
 
-fn race<S: PracticeStore + 'static>(store: Arc<S>) {
+fn race<S: PracticeStore + 'static>(store: Arc<S>, attempts: usize) {
     store.import(ODS, practice(1, SLOTS)).expect("import");
     let barrier = Arc::new(Barrier::new(THREADS));
     let started = Instant::now();
@@ -38,7 +38,7 @@ fn race<S: PracticeStore + 'static>(store: Arc<S>) {
                 let mut tally = Tally::default();
                 let mut mine: Vec<AppointmentRecord> = Vec::new();
                 barrier.wait();
-                for _ in 0..ATTEMPTS / THREADS {
+                for _ in 0..attempts / THREADS {
                     let len = 1 + rng.below(3);
                     let first = rng.below(SLOTS - len + 1);
                     let ids: Vec<String> = (first..first + len).map(|n| slot_id(0, n)).collect();
@@ -81,15 +81,15 @@ fn race<S: PracticeStore + 'static>(store: Arc<S>) {
     let unavailable: usize = tallies.iter().map(|t| t.unavailable).sum();
     assert_eq!(
         booked.len() + unavailable,
-        ATTEMPTS,
+        attempts,
         "every attempt booked or lost the race"
     );
     assert!(
-        unavailable > ATTEMPTS / 10,
+        unavailable > attempts / 10,
         "too little contention: {unavailable} lost races"
     );
     assert!(
-        booked.len() > ATTEMPTS / 10,
+        booked.len() > attempts / 10,
         "too few bookings: {}",
         booked.len()
     );
@@ -115,7 +115,7 @@ fn race<S: PracticeStore + 'static>(store: Arc<S>) {
     assert_eq!(still_booked, booked.len() - cancelled.len());
     eprintln!(
         "{} attempts in {elapsed:?}: {} booked, {} cancelled, {unavailable} lost races",
-        ATTEMPTS,
+        attempts,
         booked.len(),
         cancelled.len()
     );
@@ -123,7 +123,7 @@ fn race<S: PracticeStore + 'static>(store: Arc<S>) {
 
 #[test]
 fn memory_store_books_each_slot_at_most_once() {
-    race(Arc::new(MemoryStore::new()));
+    race(Arc::new(MemoryStore::new()), ATTEMPTS);
 }
 
 #[test]
@@ -134,5 +134,19 @@ fn sled_store_books_each_slot_at_most_once() {
         SledOptions::with_durability(Durability::Buffered),
     )
     .expect("open");
-    race(Arc::new(store));
+    race(Arc::new(store), ATTEMPTS);
+}
+
+/// The durable path applies each group's writes on the applier thread
+/// while the group is flushed; the next group must still see them. Fewer
+/// attempts: every group waits for an `fsync`.
+#[test]
+fn durable_sled_store_books_each_slot_at_most_once() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SledStore::open(
+        dir.path(),
+        SledOptions::with_durability(Durability::Immediate),
+    )
+    .expect("open");
+    race(Arc::new(store), ATTEMPTS / 10);
 }

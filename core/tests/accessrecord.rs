@@ -936,6 +936,23 @@ fn the_practices_view_settings_reach_the_views() {
     )
     .expect("bundle"));
     assert!(!html.contains("Emergency Codes"), "{html}");
+    let mut with_banner = self::practice();
+    with_banner.settings.access_record.render.content_banners =
+        vec![gpconnect_render::ContentBanner {
+            place: gpconnect_render::BannerPlace::Section(Section::Encounters),
+            text: "Encounters from 2010 onwards".into(),
+        }];
+    let html = div(&call_with(
+        &store(),
+        &with_banner,
+        vec![nhs(PATIENT_2), section("ENC")],
+        None,
+    )
+    .expect("bundle"));
+    assert!(
+        html.contains(r#"<div class="content-banner"><p>Encounters from 2010 onwards</p></div>"#),
+        "{html}"
+    );
     assert!(div(&ok(vec![nhs(PATIENT_2), section("SUM")])).contains("<h2>Emergency Codes</h2>"));
 }
 

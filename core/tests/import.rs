@@ -11,7 +11,7 @@ use gpconnect_core::store::*;
 use gpconnect_core::stu3;
 use gpconnect_core::testkit;
 use gpconnect_core::{Error, SpineCode};
-use gpconnect_render::{ClinicalRecord, RenderOptions, Section};
+use gpconnect_render::{BannerPlace, ClinicalRecord, ContentBanner, RenderOptions, Section, Table};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -147,7 +147,10 @@ fn the_example_practice_imports_with_its_settings() {
                 ),
                 scheduled_end_banner: true,
                 review_date_banner: false,
-                content_banners: vec![],
+                content_banners: vec![ContentBanner {
+                    place: BannerPlace::Table(Table::CurrentRepeatMedication),
+                    text: "Repeat templates are reviewed at the annual medication review".into(),
+                }],
             },
         }
     );

@@ -9,7 +9,7 @@ use crate::store::{
     PracticeRecord, PracticeSettings, PractitionerRecord, SlotCountLimit,
 };
 use crate::stu3::{self, profiles::identifier_system};
-use gpconnect_render::RenderOptions;
+use gpconnect_render::{BannerPlace, ContentBanner, RenderOptions, Section};
 
 use super::entries::{At, Entries};
 use super::extension::{self as ext, Ext, Extensions};
@@ -23,11 +23,12 @@ pub(crate) fn is_ods_code(code: &str) -> bool {
 }
 
 /// The practice-level settings an Organization may carry.
-const PRACTICE_SETTINGS: [&str; 6] = [
+const PRACTICE_SETTINGS: [&str; 7] = [
     ext::GP_CONNECT_ENABLED,
     ext::APPOINTMENTS_ENABLED,
     ext::ACCESS_RECORD_ENABLED,
     ext::ACCESS_RECORD_SETTINGS,
+    ext::ACCESS_RECORD_CONTENT_BANNER,
     ext::BOOKING_WINDOW,
     ext::SLOT_COUNT_LIMIT,
 ];
@@ -182,12 +183,96 @@ fn practice_settings(exts: &Extensions<'_>) -> Result<PracticeSettings, Error> {
             .all(ext::SLOT_COUNT_LIMIT)
             .map(slot_count_limit)
             .collect::<Result<_, _>>()?,
-        access_record: exts
-            .single(ext::ACCESS_RECORD_SETTINGS)?
-            .map(access_record_settings)
-            .transpose()?
-            .unwrap_or_default(),
+        access_record: {
+            let mut settings = exts
+                .single(ext::ACCESS_RECORD_SETTINGS)?
+                .map(access_record_settings)
+                .transpose()?
+                .unwrap_or_default();
+            settings.render.content_banners = exts
+                .all(ext::ACCESS_RECORD_CONTENT_BANNER)
+                .map(content_banner)
+                .collect::<Result<_, _>>()?;
+            settings
+        },
     })
+}
+
+/// A non-blank `valueString` sub-extension.
+fn banner_text(e: &Ext<'_>, name: &str) -> Result<String, Error> {
+    let text = e.string()?;
+    if text.trim().is_empty() {
+        return Err(super::invalid(
+            &e.path,
+            format!("{name} must not be blank (leave it out for no banner)"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// An [`ext::ACCESS_RECORD_CONTENT_BANNER`]: where (a section or a table,
+/// exactly one) and the text.
+fn content_banner(e: &Ext<'_>) -> Result<ContentBanner, Error> {
+    let subs = e.complex(&[ext::BANNER_SECTION, ext::BANNER_TABLE, ext::BANNER_TEXT])?;
+    let place = match (
+        subs.single(ext::BANNER_SECTION)?,
+        subs.single(ext::BANNER_TABLE)?,
+    ) {
+        (Some(s), None) => {
+            let code = s.code()?;
+            BannerPlace::Section(Section::from_code(code).ok_or_else(|| {
+                super::invalid(
+                    &s.path,
+                    format!(
+                        "{} is not a record section ({})",
+                        Echo(code),
+                        Section::ALL.map(Section::code).join(", ")
+                    ),
+                )
+            })?)
+        }
+        (None, Some(t)) => {
+            let code = t.code()?;
+            BannerPlace::Table(
+                serde_json::from_value(serde_json::Value::String(code.to_owned())).map_err(
+                    |_| {
+                        super::invalid(
+                            &t.path,
+                            format!(
+                                "{} is not a table of the views (e.g. currentAllergies, discontinuedRepeatMedication)",
+                                Echo(code)
+                            ),
+                        )
+                    },
+                )?,
+            )
+        }
+        _ => {
+            return Err(super::invalid(
+                &e.path,
+                format!(
+                    "{} needs exactly one of {} or {}",
+                    ext::ACCESS_RECORD_CONTENT_BANNER,
+                    ext::BANNER_SECTION,
+                    ext::BANNER_TABLE
+                ),
+            ));
+        }
+    };
+    let text = match subs.single(ext::BANNER_TEXT)? {
+        Some(t) => banner_text(t, ext::BANNER_TEXT)?,
+        None => {
+            return Err(super::invalid(
+                &e.path,
+                format!(
+                    "{} needs {}",
+                    ext::ACCESS_RECORD_CONTENT_BANNER,
+                    ext::BANNER_TEXT
+                ),
+            ));
+        }
+    };
+    Ok(ContentBanner { place, text })
 }
 
 /// An [`ext::ACCESS_RECORD_SETTINGS`]: each part optional, defaulting to
@@ -201,22 +286,10 @@ fn access_record_settings(e: &Ext<'_>) -> Result<AccessRecordSettings, Error> {
         ext::REVIEW_DATE_BANNER,
     ])?;
     let defaults = AccessRecordSettings::default();
-    let banner = match subs.single(ext::EMERGENCY_CODES_BANNER)? {
-        None => None,
-        Some(b) => {
-            let text = b.string()?;
-            if text.trim().is_empty() {
-                return Err(super::invalid(
-                    &b.path,
-                    format!(
-                        "{} must not be blank (leave it out for no banner)",
-                        ext::EMERGENCY_CODES_BANNER
-                    ),
-                ));
-            }
-            Some(text.to_owned())
-        }
-    };
+    let banner = subs
+        .single(ext::EMERGENCY_CODES_BANNER)?
+        .map(|b| banner_text(b, ext::EMERGENCY_CODES_BANNER))
+        .transpose()?;
     Ok(AccessRecordSettings {
         deceased_access_days: subs
             .count(ext::DECEASED_ACCESS_DAYS)?
@@ -554,6 +627,77 @@ mod tests {
             }
         );
         assert!(c.record.resource.extension.is_empty(), "stripped");
+    }
+
+    #[test]
+    fn content_banners_map_in_order_and_refuse_bad_places() {
+        let banner = |place: (&str, &str), text: &str| {
+            complex(
+                ext::ACCESS_RECORD_CONTENT_BANNER,
+                vec![
+                    value_ext(
+                        place.0,
+                        ExtensionValue::Code(Code::new(place.1).expect("code")),
+                    ),
+                    value_ext(ext::BANNER_TEXT, ExtensionValue::String(text.into())),
+                ],
+            )
+        };
+        let settings = vec![
+            banner(
+                (ext::BANNER_SECTION, "MED"),
+                "Medication from the practice only",
+            ),
+            banner(
+                (ext::BANNER_TABLE, "historicalAllergies"),
+                "No end dates are recorded",
+            ),
+        ];
+        let p = convert(&org(Some("1"), settings))
+            .expect("converts")
+            .practice
+            .expect("practice");
+        assert_eq!(
+            p.settings.access_record.render.content_banners,
+            vec![
+                ContentBanner {
+                    place: BannerPlace::Section(Section::Medications),
+                    text: "Medication from the practice only".into(),
+                },
+                ContentBanner {
+                    place: BannerPlace::Table(gpconnect_render::Table::HistoricalAllergies),
+                    text: "No end dates are recorded".into(),
+                },
+            ]
+        );
+        let refused = |e: Extension| {
+            convert(&org(Some("1"), vec![e]))
+                .expect_err("refused")
+                .diagnostics()
+                .to_owned()
+        };
+        assert_eq!(
+            refused(banner((ext::BANNER_SECTION, "med"), "x")),
+            "Bundle.entry[0].resource(Organization/23).extension[0].extension[0]: \"med\" is not a record section (SUM, ENC, CLI, PRB, ALL, MED, REF, OBS, IMM, ADM)"
+        );
+        assert!(
+            refused(banner((ext::BANNER_TABLE, "allergies"), "x"))
+                .ends_with("\"allergies\" is not a table of the views (e.g. currentAllergies, discontinuedRepeatMedication)")
+        );
+        assert!(
+            refused(complex(
+                ext::ACCESS_RECORD_CONTENT_BANNER,
+                vec![value_ext(
+                    ext::BANNER_TEXT,
+                    ExtensionValue::String("x".into())
+                )]
+            ))
+            .ends_with("needs exactly one of section or table")
+        );
+        assert!(
+            refused(banner((ext::BANNER_SECTION, "MED"), " "))
+                .ends_with("text must not be blank (leave it out for no banner)")
+        );
     }
 
     #[test]

@@ -70,6 +70,22 @@ pub const SCHEDULED_END_BANNER: &str = "scheduledEndBanner";
 /// Sub-extension of [`ACCESS_RECORD_SETTINGS`]: `valueBoolean`, add the
 /// optional Current Repeat banner about Review Dates. Default `false`.
 pub const REVIEW_DATE_BANNER: &str = "reviewDateBanner";
+/// On the practice Organization, repeating: one of the provider's own
+/// Access Record `content-banner`s (accessrecord §2.3), in order. Complex:
+/// exactly one of [`BANNER_SECTION`] or [`BANNER_TABLE`] (where it goes),
+/// and [`BANNER_TEXT`].
+pub const ACCESS_RECORD_CONTENT_BANNER: &str =
+    concat!(namespace!(), "access-record-content-banner");
+/// Sub-extension of [`ACCESS_RECORD_CONTENT_BANNER`]: `valueCode`, a section
+/// code (`SUM` … `ADM`): the banner goes under that section's h1.
+pub const BANNER_SECTION: &str = "section";
+/// Sub-extension of [`ACCESS_RECORD_CONTENT_BANNER`]: `valueCode`, a table
+/// (`currentAllergies`, `discontinuedRepeatMedication`, ...): the banner goes
+/// against that table wherever it appears.
+pub const BANNER_TABLE: &str = "table";
+/// Sub-extension of [`ACCESS_RECORD_CONTENT_BANNER`]: `valueString`, the
+/// banner's text (not blank).
+pub const BANNER_TEXT: &str = "text";
 /// On the practice Organization (the default for every slot) or on a Slot
 /// (that slot's own window, replacing the default): complex, with the
 /// sub-extensions [`MAX_DAYS_AHEAD`] and [`MIN_NOTICE_MINUTES`] (§4.2 item 4).
@@ -125,12 +141,13 @@ pub const DISSENT: &str = concat!(namespace!(), "dissent");
 pub const RECORD_IN_TRANSIT: &str = concat!(namespace!(), "record-in-transit");
 
 /// Every URL of ours, for tests and tooling.
-pub const ALL: [&str; 15] = [
+pub const ALL: [&str; 16] = [
     ASID,
     GP_CONNECT_ENABLED,
     APPOINTMENTS_ENABLED,
     ACCESS_RECORD_ENABLED,
     ACCESS_RECORD_SETTINGS,
+    ACCESS_RECORD_CONTENT_BANNER,
     BOOKING_WINDOW,
     SLOT_COUNT_LIMIT,
     BOOKABLE,

@@ -15,6 +15,39 @@
 //!    and the practice's view settings;
 //! 5. the Bundle ([`bundle`]).
 //!
+//! # Decisions where the digest is silent or conflicting
+//!
+//! - A missing or repeated `patientNHSNumber` / `recordSection`, and a
+//!   repeated `timePeriod`, are 400 BAD_REQUEST (the suite's 400 over the
+//!   spreadsheet's 422, §4 \[CONFLICT\]).
+//! - `recordSection` with a wrong coding system is 400 BAD_REQUEST (§4 says
+//!   "any" code); with several codings 400 BAD_REQUEST (one section per
+//!   call, §1.1); with no coding at all 422 INVALID_PARAMETER, like an
+//!   empty code.
+//! - A `timePeriod` on SUM/ALL/IMM is refused (400 INVALID_PARAMETER,
+//!   issue `business-rule`, as the demonstrator) before the period itself
+//!   is validated; one that is not a `valuePeriod` is 422
+//!   INVALID_PARAMETER.
+//! - A JWT `requested_record` mismatch is 400 BAD_REQUEST (§4 allows it or
+//!   INVALID_NHS_NUMBER; the body's number is valid, the token is wrong),
+//!   checked after the body's number is known to be valid.
+//! - A patient whose NHS number is not verified is 404 (the suite's
+//!   "not on PDS" patient14, over the guidance table's 400
+//!   INVALID_PATIENT_DEMOGRAPHICS). So is a temporary or other non-GMS
+//!   registration: this practice is not their nominated primary care
+//!   provider (§1.6), and the deceased rule applies to GMS registrations
+//!   only.
+//! - The deceased window counts the day of death as day 0 and includes its
+//!   last day: with the default 28, a patient who died on 1 March is
+//!   visible through 29 March. A deceased patient without a date of death
+//!   has no window and is 404.
+//! - The Practitioner entry is the patient's usual GP
+//!   (`Patient.generalPractitioner` → a stored Practitioner). Without one
+//!   there is no Practitioner entry and no `careProvider`, rather than an
+//!   arbitrary practice clinician presented as the patient's GP.
+//! - The Composition has no id and no `fullUrl`: it is made for this
+//!   response and cannot be read back, and nothing references it.
+//!
 //! What the transport does before calling it: SSP headers (`Ssp-To`,
 //! interaction id), content negotiation and decoding (an empty body is 400,
 //! a body that is not a `Parameters` is 422 INVALID_RESOURCE), validating

@@ -642,6 +642,50 @@ fn gzip_accept_encoding_gives_content_encoding_gzip_of_the_same_resource() {
     );
     // Without Accept-Encoding, never gzip.
     assert_eq!(plain.header("Content-Encoding"), None);
+    // The DSTU2 Conformance too (accessrecord §1.2).
+    let r = s
+        .dstu2(Interaction::GetConformance, "GET", "/metadata")
+        .header("Accept-Encoding", "gzip")
+        .send();
+    assert_eq!(r.status, 200);
+    assert_no_store(&r);
+    assert_eq!(r.header("Content-Encoding"), Some("gzip"));
+    let v: Value = serde_json::from_slice(&r.gunzipped()).expect("json");
+    assert_eq!(v["resourceType"], "Conformance");
+}
+
+#[test]
+fn transfer_encoding_chunked_request_body_is_accepted() {
+    use std::io::{Read, Write};
+    let s = Server::demo();
+    let slots = free_slots(&s, 12);
+    let body = serde_json::to_vec(&book_body(&[&slots[0]])).expect("json");
+    let mut request = format!(
+        "{}Content-Type: application/fhir+json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        raw_headers(
+            "POST",
+            &format!("{STU3_ROOT}/Appointment"),
+            Interaction::BookAppointment,
+            s.addr
+        )
+    )
+    .into_bytes();
+    for chunk in body.chunks(100) {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    let mut stream = std::net::TcpStream::connect(s.addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(&request).expect("write");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer);
+    assert_eq!(raw_status(&answer), Some(201), "{text}");
+    assert!(text.contains(&format!("Slot/{}", slots[0].id)), "{text}");
 }
 
 #[test]

@@ -739,8 +739,9 @@ pub fn care_record_body(nhs: &str, section: &str) -> Value {
 // Raw HTTP, for what a well-behaved client cannot send
 
 /// Write `request` bytes to the server on a fresh connection and read
-/// until the server closes or `limit` passes; what came back. Requests
-/// should say `Connection: close`.
+/// until the server closes; what came back. Panics if the server neither
+/// answers-and-closes nor closes within `limit`. Requests should say
+/// `Connection: close`.
 pub fn raw_exchange(addr: SocketAddr, request: &[u8], limit: Duration) -> Vec<u8> {
     let mut stream = TcpStream::connect(addr).expect("connect");
     stream.set_read_timeout(Some(limit)).expect("timeout");
@@ -750,7 +751,17 @@ pub fn raw_exchange(addr: SocketAddr, request: &[u8], limit: Duration) -> Vec<u8
     // half-closes before the answer is written.
     let _ = stream.write_all(request);
     let mut out = Vec::new();
-    let _ = stream.read_to_end(&mut out);
+    if let Err(e) = stream.read_to_end(&mut out) {
+        // A reset is the server closing on us; silence is a hang.
+        assert!(
+            !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+            "no answer and no close within {limit:?}; got {:?}",
+            String::from_utf8_lossy(&out[..out.len().min(300)])
+        );
+    }
     out
 }
 

@@ -557,6 +557,23 @@ fn r17_book_prefer_return_minimal_gives_201_headers_without_a_body() {
     );
 }
 
+#[test]
+fn r17_book_location_is_absolute_with_public_base_url() {
+    let s = Server::start_with(&["--demo", "--public-base-url", "https://gp.example.nhs.uk"]);
+    let slots = free_slots(&s, 13);
+    let r = book(&s, &[&slots[0]]);
+    let v = ok_json(&r, 201);
+    let id = v["id"].as_str().expect("id");
+    let version = v["meta"]["versionId"].as_str().expect("versionId");
+    assert_eq!(
+        r.header("Location"),
+        Some(
+            format!("https://gp.example.nhs.uk{STU3_ROOT}/Appointment/{id}/_history/{version}")
+                .as_str()
+        )
+    );
+}
+
 // ---------------------------------------------------------------------------
 // DSTU2
 

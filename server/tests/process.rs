@@ -377,7 +377,7 @@ fn sigterm_lets_requests_in_flight_finish_exits_0_and_a_restart_keeps_every_ackn
     let hammered: usize = clients.into_iter().map(|c| c.join().expect("client")).sum();
     assert!(hammered > 0, "the clients booked nothing before SIGTERM");
 
-    // 6. Exit 0.
+    // 6. Exit 0, with every acknowledged booking in the audit log (R84).
     let exit = s.wait_exit(Duration::from_secs(30));
     assert!(
         exit.success(),
@@ -385,6 +385,17 @@ fn sigterm_lets_requests_in_flight_finish_exits_0_and_a_restart_keeps_every_ackn
         s.log_text()
     );
     drop(s);
+    let audited_201s = std::fs::read_to_string(data.join("audit.jsonl"))
+        .expect("audit log")
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("a JSON line"))
+        .filter(|l| l["status"] == 201)
+        .count();
+    assert_eq!(
+        audited_201s,
+        acknowledged.lock().expect("lock").len(),
+        "every acknowledged booking is audited"
+    );
 
     // 7. Restart on the same data (the same command line, --demo and all):
     // every acknowledged booking is there and still holds its slot.

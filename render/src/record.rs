@@ -233,6 +233,11 @@ pub struct MedicationIssue {
 /// An acute prescription or a repeat template, with its issues. Dosage,
 /// quantity and days duration are the template's (the latest, if it was
 /// amended after issue), and every issue shows them.
+///
+/// Last Issued Date, Number of Prescriptions Issued and All Medication's
+/// Start Date are derived from `issues` (latest, count, earliest), so All
+/// Medication always agrees with All Medication Issues (accessrecord §5.1
+/// item 17). A practice acute is issued once: give it one issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct Medication {
@@ -275,10 +280,15 @@ pub struct Medication {
     /// that naturally ended has none.
     #[serde(default)]
     pub discontinuation: Option<Discontinuation>,
-    /// When a repeat's authorisation ends (`None` = open-ended); a repeat
-    /// whose end has passed is no longer current.
+    /// When a repeat's authorisation ends (`None` = open-ended). A repeat
+    /// is current only while this is after today (accessrecord §3 MED: "effective
+    /// end is null or in the future"), so one ending today is not current.
     #[serde(default)]
     pub authorisation_end: Option<Date>,
+    /// When a repeat (dispensing) template was last authorised: shown in
+    /// Additional Information for repeat dispensing (accessrecord §3 MED).
+    #[serde(default)]
+    pub last_authorised: Option<Date>,
     /// Reason for the medication.
     #[serde(default)]
     pub reason: Option<String>,

@@ -79,7 +79,7 @@ impl Section {
 
     /// The title: `section.title`, `coding.display` and the `<h1>`. The
     /// suite's titles win over the stale value-set file (accessrecord §1.4
-    /// [CONFLICT]).
+    /// \[CONFLICT\]).
     pub fn title(self) -> &'static str {
         match self {
             Section::Summary => "Summary",

@@ -553,6 +553,38 @@ size_t gpc_live_handle_count(void);
 gpc_result gpc_host_set_error(const char *message, size_t message_len);
 
 /**
+ * Renders one Access Record section (the `text.div` a getcarerecord
+ * Composition carries: one line of XHTML, every string escaped and
+ * sanitised) from a clinical record the host supplies.
+ *
+ * - `record_json`: the patient's record in the render model's JSON
+ *   (`ClinicalRecord` of the render crate, camelCase fields, every list
+ *   optional: `{"encounters": [{"date": "2030-02-01", "title": "...",
+ *   "details": "..."}], "problems": [...], ...}`).
+ * - `request_json`: `{"section": "ENC", "today": "2030-03-01"}` plus,
+ *   optionally, `"period": {"start": "2029-01-01", "end": "2029-12-31"}`
+ *   (inclusive days; ignored for SUM, ALL and IMM), `"transferSince":
+ *   "2030-01-02"` (record in transit) and `"options"` (`RenderOptions`:
+ *   banners, emergency codes).
+ *
+ * Answers a response with status 200, `Content-Type:
+ * application/xhtml+xml;charset=utf-8` and the div as its body. Either JSON
+ * not matching its model (an unknown field, a bad date or section) is
+ * `GPC_RESULT_INVALID_ARGUMENT`, with the line and column in
+ * `gpc_last_error`.
+ *
+ * # Safety
+ *
+ * Each (pointer, length) pair must be readable for its length;
+ * `response_out` must be a valid pointer to write to.
+ */
+gpc_result gpc_render_section(const uint8_t *record_json,
+                              size_t record_json_len,
+                              const char *request_json,
+                              size_t request_json_len,
+                              struct gpc_response **response_out);
+
+/**
  * The HTTP status (e.g. 200, 201, 409), or 0 when `response` is NULL or
  * not live (see `gpc_last_error`).
  */

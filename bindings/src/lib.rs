@@ -35,6 +35,7 @@ pub mod error;
 mod ffi;
 pub mod handle;
 pub mod host;
+pub mod render;
 pub mod response;
 pub mod token;
 pub mod typed;

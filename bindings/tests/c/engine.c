@@ -211,6 +211,34 @@ static void sled_durability(const char *directory) {
     gpc_engine_options_free(options);
 }
 
+/* An Access Record section rendered from the host's own record. */
+static void render_section(void) {
+    static const char *record =
+        "{\"encounters\":[{\"date\":\"2030-02-01\",\"title\":\"Dr Jones at the surgery\","
+        "\"details\":\"Reviewed <script>alert(1)</script> & advised\"}]}";
+    static const char *request = "{\"section\":\"ENC\",\"today\":\"2030-03-01\"}";
+    gpc_response *r = NULL;
+    CHECK_OK(gpc_render_section((const uint8_t *)record, strlen(record), request, strlen(request),
+                                &r),
+             "render: the call succeeds");
+    CHECK(gpc_response_status(r) == 200, "render: 200");
+    const char *html = body_of(r);
+    static const char *root = "<div xmlns=\"http://www.w3.org/1999/xhtml\">";
+    CHECK_DETAIL(strncmp(html, root, strlen(root)) == 0 &&
+                     strstr(html, "Dr Jones at the surgery") != NULL,
+                 "render: the ENC view of the record", html);
+    CHECK_DETAIL(strstr(html, "<script>") == NULL && strstr(html, "&lt;script&gt;") != NULL,
+                 "render: free text is escaped", html);
+    CHECK(strcmp(header_of(r, "Content-Type"), "application/xhtml+xml;charset=utf-8") == 0,
+          "render: XHTML content type");
+    gpc_response_free(r);
+    r = NULL;
+    CHECK(gpc_render_section((const uint8_t *)record, strlen(record), "{\"section\":\"XYZ\"}", 17,
+                             &r) == GPC_RESULT_INVALID_ARGUMENT &&
+              r == NULL,
+          "render: an unknown section is INVALID_ARGUMENT");
+}
+
 static void misuse(void) {
     gpc_engine *engine = open_memory_engine();
     CHECK(engine != NULL, "misuse: engine");
@@ -317,6 +345,7 @@ int main(int argc, char **argv) {
 
     front_door();
     sled_durability(argv[2]);
+    render_section();
     misuse();
 
     free(practice);

@@ -15,7 +15,7 @@
 //! - unset: plain (`-Werror`, static and shared library);
 //! - `valgrind`: each program under `valgrind --error-exitcode=1
 //!   --leak-check=full` (definite and possible leaks are errors), with the
-//!   two suppressions of `tests/c/valgrind.supp` (process-lifetime caches
+//!   suppressions of `tests/c/valgrind.supp` (process-lifetime caches
 //!   valgrind sees only through interior pointers; explained there);
 //! - `asan`: built with `-fsanitize=address,undefined` (LeakSanitizer on,
 //!   any report fatal).
@@ -127,6 +127,9 @@ fn run(exe: &Path, args: &[&Path]) -> Output {
                 "--errors-for-leak-kinds=definite,possible",
                 "--show-leak-kinds=definite,possible",
                 "--track-origins=yes",
+                // Deep enough for the suppressions to see the frame they
+                // match on (a static initialiser under the FFI guard).
+                "--num-callers=60",
                 "--quiet",
             ])
             .arg(format!(

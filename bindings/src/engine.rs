@@ -531,19 +531,18 @@ pub unsafe extern "C" fn gpc_engine_handle(
         };
         let mut pairs: Vec<(&str, &str)> = Vec::with_capacity(header_array.len());
         for (i, h) in header_array.iter().enumerate() {
-            // SAFETY: the caller's contract covers every name and value.
+            if (h.name.is_null() && h.name_len > 0) || (h.value.is_null() && h.value_len > 0) {
+                return Err(FfiError::new(
+                    gpc_result::NullParameter,
+                    format!("`headers[{i}]` has a NULL name or value with a non-zero length"),
+                ));
+            }
+            // SAFETY: the caller's contract covers every name and value;
+            // NULL only with length 0, checked above.
             let (name, value) = unsafe {
                 (
-                    bytes(
-                        h.name.cast::<u8>(),
-                        h.name_len,
-                        &format!("headers[{i}].name"),
-                    )?,
-                    bytes(
-                        h.value.cast::<u8>(),
-                        h.value_len,
-                        &format!("headers[{i}].value"),
-                    )?,
+                    bytes(h.name.cast::<u8>(), h.name_len, "header name")?,
+                    bytes(h.value.cast::<u8>(), h.value_len, "header value")?,
                 )
             };
             if let (Ok(name), Ok(value)) = (std::str::from_utf8(name), std::str::from_utf8(value)) {

@@ -269,6 +269,10 @@ static void misuse(void) {
     CHECK_OK(gpc_error(GPC_RESULT_INVALID_UTF8, message, sizeof message, &n), "gpc_error");
     CHECK(strstr(message, "UTF-8") != NULL, "gpc_error describes the code");
     CHECK_OK(gpc_error(9999, message, sizeof message, &n), "gpc_error of an unknown code");
+    gpc_header broken = {"Accept", 6, NULL, 4};
+    CHECK(gpc_engine_handle(engine, "GET", 3, "/", 1, NULL, 0, &broken, 1, NULL, 0, &r) ==
+              GPC_RESULT_NULL_PARAMETER,
+          "a header value NULL with a length: NULL_PARAMETER");
 
     static const char bad_path[] = "/A00001/STU3/1/gpconnect/Sl\xff\xfe";
     CHECK_OK(gpc_engine_handle(engine, "GET", 3, bad_path, sizeof bad_path - 1, NULL, 0,

@@ -19,6 +19,9 @@
 //!   valgrind sees only through interior pointers; explained there);
 //! - `asan`: built with `-fsanitize=address,undefined` (LeakSanitizer on,
 //!   any report fatal).
+//!
+//! Linux only: the compiler flags, library names and tools are Linux's.
+#![cfg(target_os = "linux")]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -50,27 +53,22 @@ fn manifest_dir() -> &'static Path {
 }
 
 /// The directory holding the `libgpconnect_ffi.a` and `.so` cargo built
-/// with this test: the profile directory (`target/debug`), the parent of
-/// the `deps` directory this test executable runs from. Cargo builds every
-/// crate type of the library before an integration test that depends on
-/// it, so they are there and current.
+/// for this test: the `deps` directory this test executable runs from.
+/// Cargo builds every crate type of the library there before an integration
+/// test that depends on it, so they are present and current. (The copies in
+/// the profile directory, `target/debug`, are refreshed only by `cargo
+/// build`, and may be stale during `cargo test`.)
 fn library_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("the test executable's path");
-    let deps = exe.parent().expect("deps directory");
-    let candidates = [
-        deps.parent().map(Path::to_path_buf),
-        Some(deps.to_path_buf()),
-    ];
-    candidates
-        .into_iter()
-        .flatten()
-        .find(|dir| dir.join("libgpconnect_ffi.a").is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "libgpconnect_ffi.a is neither next to {} nor in its parent",
-                deps.display()
-            )
-        })
+    let deps = exe.parent().expect("deps directory").to_path_buf();
+    for lib in ["libgpconnect_ffi.a", "libgpconnect_ffi.so"] {
+        assert!(
+            deps.join(lib).is_file(),
+            "{lib} is not next to the test executable in {}",
+            deps.display()
+        );
+    }
+    deps
 }
 
 fn compile(program: &str, out_dir: &Path, link: Link) -> PathBuf {

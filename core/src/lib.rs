@@ -13,12 +13,15 @@
 //!   into it, and it becomes the OperationOutcome of either FHIR version.
 //! - [`checks`]: SSP headers and routing, content negotiation, the JWT, NHS
 //!   numbers and FHIR dates in UK local time, as pure functions.
+//! - [`accessrecord`]: Access Record HTML `$gpc.getcarerecord` over the
+//!   storage port, rendering with `gpconnect-render`.
 //! - [`engine`]: the transport-neutral front door. [`engine::Engine::handle`]
 //!   takes one HTTP request as plain data and gives the whole answer
 //!   (status, headers, OperationOutcome or resource, audit record).
 
 #[macro_use]
 pub mod fhir;
+pub mod accessrecord;
 pub mod appointments;
 pub mod checks;
 pub mod clock;

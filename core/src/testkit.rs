@@ -11,6 +11,15 @@
 //! | `4` | 9658218873 | PDS sensitive (S-flag) |
 //! | `5` | 9000000033 | deceased |
 //! | `6` | 9000000041 | left the practice (inactive) |
+//! | `7` | 9000000068 | dissents from sharing their record (Access Record 403) |
+//! | `8` | 9000000076 | temporary registration, NHS number not verified |
+//! | `9` | 9000000084 | record in transit: registered here 7 days before `now`'s UK day |
+//! | `10` | 9000000092 | died 14 days before `now`'s UK day (within the 28-day Access Record window) |
+//!
+//! Patient `2`'s usual GP (`generalPractitioner`) is Practitioner `2`, and
+//! patient `2` has the render crate's rich sample record
+//! ([`gpconnect_render::sample::rich_record`], data in every table, its
+//! medications dated relative to `now`'s UK day); the others have none.
 //!
 //! Slots: schedule `14` (Practitioner 2 at Location 17, "General GP
 //! Appointments") and schedule `15` (Practitioner 3 at branch 18,
@@ -133,6 +142,20 @@ fn patient(
     }
 }
 
+/// `record` with its NHS number unverified (no verification extension).
+fn unverified(mut record: PatientRecord) -> PatientRecord {
+    for i in &mut record.resource.identifier {
+        i.extension.clear();
+    }
+    record.flags.nhs_number_verified = false;
+    record
+}
+
+/// `days` days before `day`.
+fn days_before(day: Date, days: i64) -> Option<Date> {
+    day.checked_sub(jiff::Span::new().days(days)).ok()
+}
+
 /// The practice record (GP Connect and Appointment Management switched on).
 pub fn practice_record() -> PracticeRecord {
     PracticeRecord {
@@ -145,6 +168,7 @@ pub fn practice_record() -> PracticeRecord {
             access_record_enabled: true,
             booking_window: BookingWindow::default(),
             slot_limits: Vec::new(),
+            access_record: AccessRecordSettings::default(),
         },
         version: 0,
     }
@@ -262,7 +286,16 @@ pub fn practice(now: Timestamp) -> PracticeImport {
         display: Some(display.to_owned()),
         ..Default::default()
     };
-    let horizon = uk_today(now);
+    let today = uk_today(now);
+    let horizon = today;
+    let base = patient(
+        "2",
+        "9000000009",
+        "Dawes",
+        "Minnie",
+        "1952-05-31",
+        PatientFlags::default(),
+    );
     let horizon_start = uk_start_of_day(horizon).unwrap_or(now);
     let schedule =
         |id: &str, location: &str, practitioner: &str, kind: &str, role: Coding| ScheduleRecord {
@@ -287,14 +320,16 @@ pub fn practice(now: Timestamp) -> PracticeImport {
             practitioner("3", "444455556666", "Patel", "Anita"),
         ],
         patients: vec![
-            patient(
-                "2",
-                "9000000009",
-                "Dawes",
-                "Minnie",
-                "1952-05-31",
-                PatientFlags::default(),
-            ),
+            PatientRecord {
+                resource: stu3::Patient {
+                    general_practitioner: vec![Reference {
+                        reference: Some("Practitioner/2".to_owned()),
+                        ..Default::default()
+                    }],
+                    ..base.resource
+                },
+                ..base
+            },
             patient(
                 "3",
                 "9476719931",
@@ -336,6 +371,53 @@ pub fn practice(now: Timestamp) -> PracticeImport {
                     ..Default::default()
                 },
             ),
+            patient(
+                "7",
+                "9000000068",
+                "Private",
+                "Dennis",
+                "1969-11-23",
+                PatientFlags {
+                    dissent: true,
+                    ..Default::default()
+                },
+            ),
+            PatientRecord {
+                flags: PatientFlags {
+                    registration_type: RegistrationType::Temporary,
+                    ..Default::default()
+                },
+                ..unverified(patient(
+                    "8",
+                    "9000000076",
+                    "Visitor",
+                    "Vera",
+                    "1999-04-04",
+                    PatientFlags::default(),
+                ))
+            },
+            patient(
+                "9",
+                "9000000084",
+                "Newcomer",
+                "Nora",
+                "1961-02-14",
+                PatientFlags {
+                    record_in_transit: days_before(today, 7),
+                    ..Default::default()
+                },
+            ),
+            patient(
+                "10",
+                "9000000092",
+                "Recent",
+                "Ronald",
+                "1940-10-10",
+                PatientFlags {
+                    deceased: days_before(today, 14),
+                    ..Default::default()
+                },
+            ),
         ],
         schedules: vec![
             schedule(
@@ -355,6 +437,10 @@ pub fn practice(now: Timestamp) -> PracticeImport {
         ],
         slots: slots(now, 14),
         appointments: Vec::new(),
+        clinical_records: vec![PatientClinicalRecord {
+            patient_id: "2".to_owned(),
+            record: gpconnect_render::sample::rich_record(today),
+        }],
     }
 }
 

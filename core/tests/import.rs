@@ -11,6 +11,7 @@ use gpconnect_core::store::*;
 use gpconnect_core::stu3;
 use gpconnect_core::testkit;
 use gpconnect_core::{Error, SpineCode};
+use gpconnect_render::{BannerPlace, ClinicalRecord, ContentBanner, RenderOptions, Section, Table};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
@@ -64,6 +65,14 @@ fn dump(store: &MemoryStore) -> Vec<String> {
     for r in &import.appointments {
         out.push(format!("{:?}", store.appointment(ODS, &r.id)));
     }
+    for r in &import.clinical_records {
+        for section in Section::ALL {
+            out.push(format!(
+                "{:?}",
+                store.clinical_record(ODS, &r.patient_id, section)
+            ));
+        }
+    }
     out
 }
 
@@ -88,16 +97,17 @@ fn the_example_practice_imports_with_its_settings() {
             organizations: 1,
             locations: 2,
             practitioners: 2,
-            patients: 7,
+            patients: 9,
             schedules: 2,
             slots: 15,
             appointments: 3,
+            clinical_records: 1,
         }
     );
     assert_eq!(
         report.summary,
         ImportSummary {
-            written: 33,
+            written: 36,
             unchanged: 0
         }
     );
@@ -125,6 +135,24 @@ fn the_example_practice_imports_with_its_settings() {
                 max_slots_per_day: 2
             },
         ]
+    );
+    assert_eq!(
+        s.access_record,
+        AccessRecordSettings {
+            deceased_access_days: 28,
+            render: RenderOptions {
+                emergency_codes: true,
+                emergency_codes_banner: Some(
+                    "Emergency codes are recorded by the practice team and reviewed yearly".into()
+                ),
+                scheduled_end_banner: true,
+                review_date_banner: false,
+                content_banners: vec![ContentBanner {
+                    place: BannerPlace::Table(Table::CurrentRepeatMedication),
+                    text: "Repeat templates are reviewed at the annual medication review".into(),
+                }],
+            },
+        }
     );
     let orgs = store.organizations_by_ods_code(ODS, ODS).expect("read");
     assert_eq!(orgs.len(), 1);
@@ -165,8 +193,15 @@ fn patients_are_found_by_nhs_number_with_their_flags() {
         patient_by_nhs(&store, "9000000041").flags.registration,
         RegistrationStatus::Inactive
     );
-    let private = patient_by_nhs(&store, "9000000068").flags;
-    assert!(private.dissent && private.record_in_transit);
+    assert!(patient_by_nhs(&store, "9000000068").flags.dissent);
+    assert_eq!(
+        patient_by_nhs(&store, "9000000084").flags.record_in_transit,
+        Some(jiff::civil::date(2030, 2, 22))
+    );
+    assert_eq!(
+        patient_by_nhs(&store, "9000000092").flags.deceased,
+        Some(jiff::civil::date(2030, 2, 15))
+    );
     let visitor = patient_by_nhs(&store, "9000000076").flags;
     assert_eq!(visitor.registration_type, RegistrationType::Temporary);
     assert!(!visitor.nhs_number_verified);
@@ -323,7 +358,8 @@ fn the_example_describes_the_testkit_practice() {
             .map(|r| (&r.id, &r.sds_user_ids))
             .collect::<Vec<_>>()
     );
-    // Patients 2–6 are the testkit's, number for number and flag for flag.
+    // Patients 2–10 are the testkit's, number for number and flag for flag
+    // (the testkit's dates relative to now are the file's on 1 March 2030).
     for theirs in &kit.patients {
         let ours = import
             .patients
@@ -337,6 +373,18 @@ fn the_example_describes_the_testkit_practice() {
             theirs.id
         );
     }
+    // Patient 2 has a clinical record in both (the file's is smaller).
+    assert_eq!(
+        import
+            .clinical_records
+            .iter()
+            .map(|r| r.patient_id.as_str())
+            .collect::<Vec<_>>(),
+        kit.clinical_records
+            .iter()
+            .map(|r| r.patient_id.as_str())
+            .collect::<Vec<_>>()
+    );
     for theirs in &kit.schedules {
         let ours = import
             .schedules
@@ -361,6 +409,67 @@ fn the_example_describes_the_testkit_practice() {
 }
 
 #[test]
+fn patient_2s_clinical_record_arrives_and_is_read_per_section() {
+    let store = loaded();
+    let enc = store
+        .clinical_record(ODS, "2", Section::Encounters)
+        .expect("read");
+    assert_eq!(enc.encounters.len(), 2);
+    assert_eq!(
+        enc.encounters[0].details, "Wheeze for a week.\nPeak flow reduced.",
+        "free text keeps its line break"
+    );
+    assert!(enc.medications.is_empty(), "ENC reads only encounters");
+    let sum = store
+        .clinical_record(ODS, "2", Section::Summary)
+        .expect("read");
+    assert_eq!(
+        (
+            sum.emergency_codes.len(),
+            sum.encounters.len(),
+            sum.problems.len(),
+            sum.allergies.len(),
+            sum.medications.len(),
+            sum.referrals.len()
+        ),
+        (1, 2, 2, 2, 2, 0)
+    );
+    assert_eq!(
+        sum.medications[1].issues.len(),
+        2,
+        "a repeat keeps its issues"
+    );
+    assert_eq!(
+        store
+            .clinical_record(ODS, "3", Section::Summary)
+            .expect("read"),
+        ClinicalRecord::default(),
+        "patient 3 has no record"
+    );
+}
+
+#[test]
+fn a_clinical_record_for_a_patient_outside_the_bundle_is_refused() {
+    let mut v = example();
+    let last = v["entry"].as_array().map_or(0, Vec::len) - 1;
+    assert_eq!(resource(&mut v, last)["resourceType"], "Binary");
+    resource(&mut v, last)["securityContext"]["reference"] = json!("Patient/99");
+    assert_eq!(
+        rejected(&v),
+        "Bundle.entry[34].resource(Binary/clinical-record-2).securityContext: Patient/99 is not in the bundle"
+    );
+    resource(&mut v, last)["securityContext"]["reference"] = json!("Patient/2");
+    resource(&mut v, last)["content"] = json!("eyJlbmNvdW50ZXJzIjpbe31dfQ==");
+    assert!(
+        rejected(&v).starts_with(
+            "Bundle.entry[34].resource(Binary/clinical-record-2).content: is not a clinical record at encounters[0]: missing field `date`"
+        ),
+        "{}",
+        rejected(&v)
+    );
+}
+
+#[test]
 fn re_import_writes_nothing_and_keeps_every_version() {
     let store = loaded();
     let before = dump(&store);
@@ -369,7 +478,7 @@ fn re_import_writes_nothing_and_keeps_every_version() {
         again.summary,
         ImportSummary {
             written: 0,
-            unchanged: 33
+            unchanged: 36
         }
     );
     assert_eq!(dump(&store), before);
@@ -387,7 +496,7 @@ fn re_import_of_a_changed_slot_writes_only_that_slot() {
         report.summary,
         ImportSummary {
             written: 1,
-            unchanged: 32
+            unchanged: 35
         }
     );
     let after = slot(&store, "14-2-3");
@@ -408,7 +517,7 @@ fn the_xml_form_imports_to_an_identical_store() {
     );
     let store = MemoryStore::new();
     let report = import_practice(&store, xml.as_bytes(), Format::Xml).expect("XML imports");
-    assert_eq!(report.summary.written, 33);
+    assert_eq!(report.summary.written, 36);
     assert_eq!(dump(&store), dump(&loaded()));
 }
 
@@ -576,7 +685,7 @@ fn exactly_one_organization_is_the_practice() {
         .push(json!({ "resource": second }));
     assert_eq!(
         rejected(&v),
-        "Bundle.entry[32].resource(Organization/24).identifier: a second Organization whose ODS identifier carries urn:gpconnect:fhir:extension:asid (the first is Bundle.entry[0].resource(Organization/23)); a bundle describes one practice"
+        "Bundle.entry[35].resource(Organization/24).identifier: a second Organization whose ODS identifier carries urn:gpconnect:fhir:extension:asid (the first is Bundle.entry[0].resource(Organization/23)); a bundle describes one practice"
     );
 }
 
@@ -631,7 +740,7 @@ fn a_slot_held_by_two_booked_appointments_is_refused() {
         .push(json!({ "resource": second }));
     assert_eq!(
         rejected(&v),
-        "Bundle.entry[32].resource(Appointment/4).slot[0]: Slot/14-2-0 is already held by booked Appointment/1 (Bundle.entry[29].resource(Appointment/1))"
+        "Bundle.entry[35].resource(Appointment/4).slot[0]: Slot/14-2-0 is already held by booked Appointment/1 (Bundle.entry[29].resource(Appointment/1))"
     );
 }
 
@@ -703,7 +812,7 @@ fn the_bundle_must_be_a_collection_of_practice_resources() {
     );
     assert_eq!(
         rejected(&v),
-        "Bundle.entry[1].resource(Device): a practice bundle holds only Organization, Location, Practitioner, Patient, Schedule, Slot, Appointment; Device is not imported"
+        "Bundle.entry[1].resource(Device): a practice bundle holds only Organization, Location, Practitioner, Patient, Schedule, Slot, Appointment, Binary; Device is not imported"
     );
     let mut v = example();
     resource(&mut v, ORG)

@@ -16,6 +16,7 @@
 use std::sync::{Mutex, PoisonError};
 
 use gpconnect_core::store::*;
+use gpconnect_render::{ClinicalRecord, Section};
 use jiff::Timestamp;
 
 /// A row of a per-practice table.
@@ -31,6 +32,17 @@ struct CounterRow {
     ods: String,
     key: String,
     used: u32,
+}
+
+/// A row of the clinical-record table: one list of one patient's record,
+/// as JSON text (no row for an empty list).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ClinicalRow {
+    ods: String,
+    patient_id: String,
+    /// The list's name (`encounters`, `clinicalItems`, ...).
+    list: &'static str,
+    json: Vec<u8>,
 }
 
 /// A record with a logical id and a store-assigned version.
@@ -74,6 +86,7 @@ struct Tables {
     slots: Vec<Row<SlotRecord>>,
     appointments: Vec<Row<AppointmentRecord>>,
     counters: Vec<CounterRow>,
+    clinical: Vec<ClinicalRow>,
     version_seq: u64,
     appointment_seq: u64,
     patient_seq: u64,
@@ -248,6 +261,38 @@ impl TableStore {
 }
 
 impl PracticeStore for TableStore {
+    fn clinical_record(
+        &self,
+        ods: &str,
+        patient_id: &str,
+        section: Section,
+    ) -> StoreResult<ClinicalRecord> {
+        let wanted = ClinicalList::for_section(section);
+        // SELECT list, json FROM clinical
+        //   WHERE ods = ? AND patient_id = ? AND list IN (...)
+        let rows: Vec<ClinicalRow> = self.query(ods, |db| {
+            db.clinical
+                .iter()
+                .filter(|r| {
+                    r.ods == ods
+                        && r.patient_id == patient_id
+                        && wanted.iter().any(|l| l.name() == r.list)
+                })
+                .cloned()
+                .collect()
+        })?;
+        let mut record = ClinicalRecord::default();
+        for row in rows {
+            let Some(list) = wanted.iter().find(|l| l.name() == row.list) else {
+                continue;
+            };
+            list.set_from_json(&mut record, &row.json).map_err(|e| {
+                StoreError::Backend(format!("clinical row {} is corrupt: {e}", row.list))
+            })?;
+        }
+        Ok(record)
+    }
+
     fn practice(&self, ods: &str) -> StoreResult<Option<PracticeRecord>> {
         let db = self.db.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(db.practices.iter().find(|p| p.ods_code == ods).cloned())
@@ -609,6 +654,37 @@ impl PracticeStore for TableStore {
                     db.appointment_seq = db.appointment_seq.max(n);
                 }
                 count(merge(&mut db.appointments, seq, ods, r));
+            }
+            for r in import.clinical_records {
+                // DELETE the patient's rows, INSERT the new ones; the
+                // record changed if the rows did.
+                let mut rows = Vec::new();
+                for list in ClinicalList::ALL {
+                    let json = list.to_json(&r.record).map_err(|e| {
+                        StoreError::Backend(format!("encoding clinical list {}: {e}", list.name()))
+                    })?;
+                    if let Some(json) = json {
+                        rows.push(ClinicalRow {
+                            ods: ods.to_owned(),
+                            patient_id: r.patient_id.clone(),
+                            list: list.name(),
+                            json,
+                        });
+                    }
+                }
+                let mine = |row: &ClinicalRow| row.ods == ods && row.patient_id == r.patient_id;
+                let mut old: Vec<ClinicalRow> = db
+                    .clinical
+                    .iter()
+                    .filter(|row| mine(row))
+                    .cloned()
+                    .collect();
+                old.sort_by_key(|row| row.list);
+                let mut new = rows.clone();
+                new.sort_by_key(|row| row.list);
+                count(old != new);
+                db.clinical.retain(|row| !mine(row));
+                db.clinical.extend(rows);
             }
             Ok(summary)
         })

@@ -5,10 +5,11 @@
 use crate::error::{Echo, Error};
 use crate::fhir::datatypes::Identifier;
 use crate::store::{
-    BookingWindow, LocationRecord, OrganisationMatch, OrganizationRecord, PracticeRecord,
-    PracticeSettings, PractitionerRecord, SlotCountLimit,
+    AccessRecordSettings, BookingWindow, LocationRecord, OrganisationMatch, OrganizationRecord,
+    PracticeRecord, PracticeSettings, PractitionerRecord, SlotCountLimit,
 };
 use crate::stu3::{self, profiles::identifier_system};
+use gpconnect_render::{BannerPlace, ContentBanner, RenderOptions, Section};
 
 use super::entries::{At, Entries};
 use super::extension::{self as ext, Ext, Extensions};
@@ -22,10 +23,12 @@ pub(crate) fn is_ods_code(code: &str) -> bool {
 }
 
 /// The practice-level settings an Organization may carry.
-const PRACTICE_SETTINGS: [&str; 5] = [
+const PRACTICE_SETTINGS: [&str; 7] = [
     ext::GP_CONNECT_ENABLED,
     ext::APPOINTMENTS_ENABLED,
     ext::ACCESS_RECORD_ENABLED,
+    ext::ACCESS_RECORD_SETTINGS,
+    ext::ACCESS_RECORD_CONTENT_BANNER,
     ext::BOOKING_WINDOW,
     ext::SLOT_COUNT_LIMIT,
 ];
@@ -180,6 +183,129 @@ fn practice_settings(exts: &Extensions<'_>) -> Result<PracticeSettings, Error> {
             .all(ext::SLOT_COUNT_LIMIT)
             .map(slot_count_limit)
             .collect::<Result<_, _>>()?,
+        access_record: {
+            let mut settings = exts
+                .single(ext::ACCESS_RECORD_SETTINGS)?
+                .map(access_record_settings)
+                .transpose()?
+                .unwrap_or_default();
+            settings.render.content_banners = exts
+                .all(ext::ACCESS_RECORD_CONTENT_BANNER)
+                .map(content_banner)
+                .collect::<Result<_, _>>()?;
+            settings
+        },
+    })
+}
+
+/// A non-blank `valueString` sub-extension.
+fn banner_text(e: &Ext<'_>, name: &str) -> Result<String, Error> {
+    let text = e.string()?;
+    if text.trim().is_empty() {
+        return Err(super::invalid(
+            &e.path,
+            format!("{name} must not be blank (leave it out for no banner)"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// An [`ext::ACCESS_RECORD_CONTENT_BANNER`]: where (a section or a table,
+/// exactly one) and the text.
+fn content_banner(e: &Ext<'_>) -> Result<ContentBanner, Error> {
+    let subs = e.complex(&[ext::BANNER_SECTION, ext::BANNER_TABLE, ext::BANNER_TEXT])?;
+    let place = match (
+        subs.single(ext::BANNER_SECTION)?,
+        subs.single(ext::BANNER_TABLE)?,
+    ) {
+        (Some(s), None) => {
+            let code = s.code()?;
+            BannerPlace::Section(Section::from_code(code).ok_or_else(|| {
+                super::invalid(
+                    &s.path,
+                    format!(
+                        "{} is not a record section ({})",
+                        Echo(code),
+                        Section::ALL.map(Section::code).join(", ")
+                    ),
+                )
+            })?)
+        }
+        (None, Some(t)) => {
+            let code = t.code()?;
+            BannerPlace::Table(
+                serde_json::from_value(serde_json::Value::String(code.to_owned())).map_err(
+                    |_| {
+                        super::invalid(
+                            &t.path,
+                            format!(
+                                "{} is not a table of the views (e.g. currentAllergies, discontinuedRepeatMedication)",
+                                Echo(code)
+                            ),
+                        )
+                    },
+                )?,
+            )
+        }
+        _ => {
+            return Err(super::invalid(
+                &e.path,
+                format!(
+                    "{} needs exactly one of {} or {}",
+                    ext::ACCESS_RECORD_CONTENT_BANNER,
+                    ext::BANNER_SECTION,
+                    ext::BANNER_TABLE
+                ),
+            ));
+        }
+    };
+    let text = match subs.single(ext::BANNER_TEXT)? {
+        Some(t) => banner_text(t, ext::BANNER_TEXT)?,
+        None => {
+            return Err(super::invalid(
+                &e.path,
+                format!(
+                    "{} needs {}",
+                    ext::ACCESS_RECORD_CONTENT_BANNER,
+                    ext::BANNER_TEXT
+                ),
+            ));
+        }
+    };
+    Ok(ContentBanner { place, text })
+}
+
+/// An [`ext::ACCESS_RECORD_SETTINGS`]: each part optional, defaulting to
+/// [`AccessRecordSettings::default`]'s value.
+fn access_record_settings(e: &Ext<'_>) -> Result<AccessRecordSettings, Error> {
+    let subs = e.complex(&[
+        ext::DECEASED_ACCESS_DAYS,
+        ext::EMERGENCY_CODES,
+        ext::EMERGENCY_CODES_BANNER,
+        ext::SCHEDULED_END_BANNER,
+        ext::REVIEW_DATE_BANNER,
+    ])?;
+    let defaults = AccessRecordSettings::default();
+    let banner = subs
+        .single(ext::EMERGENCY_CODES_BANNER)?
+        .map(|b| banner_text(b, ext::EMERGENCY_CODES_BANNER))
+        .transpose()?;
+    Ok(AccessRecordSettings {
+        deceased_access_days: subs
+            .count(ext::DECEASED_ACCESS_DAYS)?
+            .unwrap_or(defaults.deceased_access_days),
+        render: RenderOptions {
+            emergency_codes: subs
+                .boolean_or(ext::EMERGENCY_CODES, defaults.render.emergency_codes)?,
+            emergency_codes_banner: banner,
+            scheduled_end_banner: subs.boolean_or(
+                ext::SCHEDULED_END_BANNER,
+                defaults.render.scheduled_end_banner,
+            )?,
+            review_date_banner: subs
+                .boolean_or(ext::REVIEW_DATE_BANNER, defaults.render.review_date_banner)?,
+            content_banners: defaults.render.content_banners,
+        },
     })
 }
 
@@ -459,6 +585,150 @@ mod tests {
             ]
         );
         assert!(c.record.resource.extension.is_empty());
+    }
+
+    #[test]
+    fn access_record_settings_default_to_28_days_and_the_default_views() {
+        let p = convert(&org(Some("1"), vec![]))
+            .expect("converts")
+            .practice
+            .expect("practice");
+        assert_eq!(p.settings.access_record.deceased_access_days, 28);
+        assert_eq!(p.settings.access_record.render, RenderOptions::default());
+        assert!(p.settings.access_record.render.emergency_codes);
+    }
+
+    #[test]
+    fn access_record_settings_map_part_by_part() {
+        let settings = vec![complex(
+            ext::ACCESS_RECORD_SETTINGS,
+            vec![
+                value_ext(ext::DECEASED_ACCESS_DAYS, ExtensionValue::Integer(14)),
+                value_ext(ext::EMERGENCY_CODES, ExtensionValue::Boolean(false)),
+                value_ext(
+                    ext::EMERGENCY_CODES_BANNER,
+                    ExtensionValue::String("Codes agreed with the patient".into()),
+                ),
+                value_ext(ext::REVIEW_DATE_BANNER, ExtensionValue::Boolean(true)),
+            ],
+        )];
+        let c = convert(&org(Some("1"), settings)).expect("converts");
+        assert_eq!(
+            c.practice.expect("practice").settings.access_record,
+            AccessRecordSettings {
+                deceased_access_days: 14,
+                render: RenderOptions {
+                    emergency_codes: false,
+                    emergency_codes_banner: Some("Codes agreed with the patient".into()),
+                    scheduled_end_banner: false,
+                    review_date_banner: true,
+                    content_banners: vec![],
+                },
+            }
+        );
+        assert!(c.record.resource.extension.is_empty(), "stripped");
+    }
+
+    #[test]
+    fn content_banners_map_in_order_and_refuse_bad_places() {
+        let banner = |place: (&str, &str), text: &str| {
+            complex(
+                ext::ACCESS_RECORD_CONTENT_BANNER,
+                vec![
+                    value_ext(
+                        place.0,
+                        ExtensionValue::Code(Code::new(place.1).expect("code")),
+                    ),
+                    value_ext(ext::BANNER_TEXT, ExtensionValue::String(text.into())),
+                ],
+            )
+        };
+        let settings = vec![
+            banner(
+                (ext::BANNER_SECTION, "MED"),
+                "Medication from the practice only",
+            ),
+            banner(
+                (ext::BANNER_TABLE, "historicalAllergies"),
+                "No end dates are recorded",
+            ),
+        ];
+        let p = convert(&org(Some("1"), settings))
+            .expect("converts")
+            .practice
+            .expect("practice");
+        assert_eq!(
+            p.settings.access_record.render.content_banners,
+            vec![
+                ContentBanner {
+                    place: BannerPlace::Section(Section::Medications),
+                    text: "Medication from the practice only".into(),
+                },
+                ContentBanner {
+                    place: BannerPlace::Table(gpconnect_render::Table::HistoricalAllergies),
+                    text: "No end dates are recorded".into(),
+                },
+            ]
+        );
+        let refused = |e: Extension| {
+            convert(&org(Some("1"), vec![e]))
+                .expect_err("refused")
+                .diagnostics()
+                .to_owned()
+        };
+        assert_eq!(
+            refused(banner((ext::BANNER_SECTION, "med"), "x")),
+            "Bundle.entry[0].resource(Organization/23).extension[0].extension[0]: \"med\" is not a record section (SUM, ENC, CLI, PRB, ALL, MED, REF, OBS, IMM, ADM)"
+        );
+        assert!(
+            refused(banner((ext::BANNER_TABLE, "allergies"), "x"))
+                .ends_with("\"allergies\" is not a table of the views (e.g. currentAllergies, discontinuedRepeatMedication)")
+        );
+        assert!(
+            refused(complex(
+                ext::ACCESS_RECORD_CONTENT_BANNER,
+                vec![value_ext(
+                    ext::BANNER_TEXT,
+                    ExtensionValue::String("x".into())
+                )]
+            ))
+            .ends_with("needs exactly one of section or table")
+        );
+        assert!(
+            refused(banner((ext::BANNER_SECTION, "MED"), " "))
+                .ends_with("text must not be blank (leave it out for no banner)")
+        );
+    }
+
+    #[test]
+    fn access_record_settings_refuse_bad_parts() {
+        let with = |sub: Extension| {
+            convert(&org(
+                Some("1"),
+                vec![complex(ext::ACCESS_RECORD_SETTINGS, vec![sub])],
+            ))
+            .expect_err("refused")
+            .diagnostics()
+            .to_owned()
+        };
+        assert_eq!(
+            with(value_ext(
+                ext::DECEASED_ACCESS_DAYS,
+                ExtensionValue::Integer(-1)
+            )),
+            "Bundle.entry[0].resource(Organization/23).extension[0].extension[0]: deceasedAccessDays must not be negative, found -1"
+        );
+        assert_eq!(
+            with(value_ext(
+                ext::EMERGENCY_CODES_BANNER,
+                ExtensionValue::String(" ".into())
+            )),
+            "Bundle.entry[0].resource(Organization/23).extension[0].extension[0]: emergencyCodesBanner must not be blank (leave it out for no banner)"
+        );
+        assert!(
+            with(value_ext("deceasedDays", ExtensionValue::Integer(1)))
+                .contains("\"deceasedDays\" is not a part of urn:gpconnect:fhir:extension:access-record-settings")
+        );
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub(crate) struct Entry<'a> {
 }
 
 /// The resource types a practice bundle may hold.
-pub(crate) const SUPPORTED: [&str; 7] = [
+pub(crate) const SUPPORTED: [&str; 8] = [
     "Organization",
     "Location",
     "Practitioner",
@@ -66,6 +66,7 @@ pub(crate) const SUPPORTED: [&str; 7] = [
     "Schedule",
     "Slot",
     "Appointment",
+    "Binary",
 ];
 
 /// The logical id of a resource of a supported type; `None` for a type a
@@ -79,6 +80,7 @@ fn id_of(r: &Resource) -> Option<Option<&str>> {
         Resource::Schedule(x) => &x.id,
         Resource::Slot(x) => &x.id,
         Resource::Appointment(x) => &x.id,
+        Resource::Binary(x) => &x.id,
         _ => return None,
     };
     Some(id.as_ref().map(|i| i.as_str()))
@@ -347,7 +349,7 @@ mod tests {
         let b = bundle(vec![location("1"), device]);
         assert_eq!(
             Entries::index(&b).expect_err("device").diagnostics(),
-            "Bundle.entry[1].resource(Device): a practice bundle holds only Organization, Location, Practitioner, Patient, Schedule, Slot, Appointment; Device is not imported"
+            "Bundle.entry[1].resource(Device): a practice bundle holds only Organization, Location, Practitioner, Patient, Schedule, Slot, Appointment, Binary; Device is not imported"
         );
         let b = bundle(vec![stu3::Location::default().into()]);
         assert_eq!(

@@ -48,6 +48,44 @@ pub const APPOINTMENTS_ENABLED: &str = concat!(namespace!(), "appointments-enabl
 /// On the practice Organization: Access Record HTML switched on.
 /// `valueBoolean`, default `false`.
 pub const ACCESS_RECORD_ENABLED: &str = concat!(namespace!(), "access-record-enabled");
+/// On the practice Organization: the Access Record HTML settings
+/// (accessrecord §1.6, §3). Complex, every sub-extension optional:
+/// [`DECEASED_ACCESS_DAYS`], [`EMERGENCY_CODES`], [`EMERGENCY_CODES_BANNER`],
+/// [`SCHEDULED_END_BANNER`], [`REVIEW_DATE_BANNER`]. Absent: the defaults.
+pub const ACCESS_RECORD_SETTINGS: &str = concat!(namespace!(), "access-record-settings");
+/// Sub-extension of [`ACCESS_RECORD_SETTINGS`]: `valueInteger` ≥ 0, the days
+/// after the date of death a deceased patient's record stays visible (the
+/// day of death is day 0, the last day is included). Default 28 (§1.6).
+pub const DECEASED_ACCESS_DAYS: &str = "deceasedAccessDays";
+/// Sub-extension of [`ACCESS_RECORD_SETTINGS`]: `valueBoolean`, show the
+/// Emergency Codes table at the top of Summary. Default `true` (0.7.3).
+pub const EMERGENCY_CODES: &str = "emergencyCodes";
+/// Sub-extension of [`ACCESS_RECORD_SETTINGS`]: `valueString`, the content
+/// banner of the Emergency Codes table. Default none.
+pub const EMERGENCY_CODES_BANNER: &str = "emergencyCodesBanner";
+/// Sub-extension of [`ACCESS_RECORD_SETTINGS`]: `valueBoolean`, add the
+/// optional Acute Medication banner about calculated Scheduled End Dates.
+/// Default `false`.
+pub const SCHEDULED_END_BANNER: &str = "scheduledEndBanner";
+/// Sub-extension of [`ACCESS_RECORD_SETTINGS`]: `valueBoolean`, add the
+/// optional Current Repeat banner about Review Dates. Default `false`.
+pub const REVIEW_DATE_BANNER: &str = "reviewDateBanner";
+/// On the practice Organization, repeating: one of the provider's own
+/// Access Record `content-banner`s (accessrecord §2.3), in order. Complex:
+/// exactly one of [`BANNER_SECTION`] or [`BANNER_TABLE`] (where it goes),
+/// and [`BANNER_TEXT`].
+pub const ACCESS_RECORD_CONTENT_BANNER: &str =
+    concat!(namespace!(), "access-record-content-banner");
+/// Sub-extension of [`ACCESS_RECORD_CONTENT_BANNER`]: `valueCode`, a section
+/// code (`SUM` … `ADM`): the banner goes under that section's h1.
+pub const BANNER_SECTION: &str = "section";
+/// Sub-extension of [`ACCESS_RECORD_CONTENT_BANNER`]: `valueCode`, a table
+/// (`currentAllergies`, `discontinuedRepeatMedication`, ...): the banner goes
+/// against that table wherever it appears.
+pub const BANNER_TABLE: &str = "table";
+/// Sub-extension of [`ACCESS_RECORD_CONTENT_BANNER`]: `valueString`, the
+/// banner's text (not blank).
+pub const BANNER_TEXT: &str = "text";
 /// On the practice Organization (the default for every slot) or on a Slot
 /// (that slot's own window, replacing the default): complex, with the
 /// sub-extensions [`MAX_DAYS_AHEAD`] and [`MIN_NOTICE_MINUTES`] (§4.2 item 4).
@@ -96,16 +134,20 @@ pub const SENSITIVE: &str = concat!(namespace!(), "sensitive");
 /// On a Patient: dissent from sharing the record (Access Record only, R24).
 /// `valueBoolean`, default `false`.
 pub const DISSENT: &str = concat!(namespace!(), "dissent");
-/// On a Patient: record in transit after a GP2GP transfer (Access Record
-/// banner). `valueBoolean`, default `false`.
+/// On a Patient: the record is in transit after a GP2GP transfer (Access
+/// Record `gptransfer-banner`). `valueDate` (a full date): the date the
+/// patient registered at this practice, which the banner shows. Absent: the
+/// record is complete.
 pub const RECORD_IN_TRANSIT: &str = concat!(namespace!(), "record-in-transit");
 
 /// Every URL of ours, for tests and tooling.
-pub const ALL: [&str; 14] = [
+pub const ALL: [&str; 16] = [
     ASID,
     GP_CONNECT_ENABLED,
     APPOINTMENTS_ENABLED,
     ACCESS_RECORD_ENABLED,
+    ACCESS_RECORD_SETTINGS,
+    ACCESS_RECORD_CONTENT_BANNER,
     BOOKING_WINDOW,
     SLOT_COUNT_LIMIT,
     BOOKABLE,

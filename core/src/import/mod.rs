@@ -3,10 +3,12 @@
 //! A GP system describes one practice as a `collection` Bundle (JSON or
 //! XML) of the GP Connect resources it already has: the practice
 //! Organization, its Locations, Practitioners, Patients, Schedules, Slots
-//! and, optionally, existing Appointments. What no GP Connect profile can
-//! carry (the endpoint's ASID, the enablement switches, booking windows,
-//! slot-count limits, slot bookability and restrictions, patient flags)
-//! travels in extensions of our own namespace ([`extension`]). The
+//! and, optionally, existing Appointments, plus each patient's Access
+//! Record clinical record as a `Binary` (`clinical`). What no GP Connect
+//! profile can carry (the endpoint's ASID, the enablement switches, booking
+//! windows, slot-count limits, the Access Record settings, slot bookability
+//! and restrictions, patient flags) travels in extensions of our own
+//! namespace ([`extension`]). The
 //! reference is `docs/import.md`; `examples/practice.json` is a complete
 //! practice.
 //!
@@ -26,11 +28,14 @@
 pub mod extension;
 
 mod appointment;
+mod clinical;
 mod directory;
 mod entries;
 mod patient;
 mod schedule;
 mod stored;
+
+pub use clinical::CONTENT_TYPE as CLINICAL_RECORD_CONTENT_TYPE;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -71,6 +76,8 @@ pub struct ImportCounts {
     pub slots: usize,
     /// Appointments.
     pub appointments: usize,
+    /// Patients' clinical records (Binary entries).
+    pub clinical_records: usize,
 }
 
 impl ImportCounts {
@@ -83,6 +90,7 @@ impl ImportCounts {
             schedules: import.schedules.len(),
             slots: import.slots.len(),
             appointments: import.appointments.len(),
+            clinical_records: import.clinical_records.len(),
         }
     }
 }
@@ -139,7 +147,9 @@ pub fn import_practice(
 /// horizon start, ...); an extension of our namespace that is unknown,
 /// misplaced, repeated or has a bad value; a slot whose end is not after
 /// its start; an appointment inconsistent with its slots; a slot held by
-/// two booked appointments; not exactly one practice Organization.
+/// two booked appointments; not exactly one practice Organization; a
+/// `Binary` that is not a clinical record of a Patient of the bundle, a
+/// second one for a patient, or content that is not a clinical record.
 pub fn practice_from_bundle(bundle: &stu3::Bundle) -> Result<(String, PracticeImport), Error> {
     if bundle.type_.as_str() != BUNDLE_TYPE {
         return Err(invalid(
@@ -156,6 +166,7 @@ pub fn practice_from_bundle(bundle: &stu3::Bundle) -> Result<(String, PracticeIm
     let mut schedule_at: HashMap<String, At<'_>> = HashMap::new();
     let mut patient_at: Vec<At<'_>> = Vec::new();
     let mut appointments: Vec<(At<'_>, &stu3::Appointment)> = Vec::new();
+    let mut clinical_at: HashMap<String, At<'_>> = HashMap::new();
     for entry in &entries.list {
         let at = entry.at;
         match entry.resource {
@@ -188,6 +199,12 @@ pub fn practice_from_bundle(bundle: &stu3::Bundle) -> Result<(String, PracticeIm
             }
             Resource::Slot(s) => out.slots.push(schedule::slot(at, s, &entries)?),
             Resource::Appointment(a) => appointments.push((at, a)),
+            Resource::Binary(b) => out.clinical_records.push(clinical::clinical_record(
+                at,
+                b,
+                &entries,
+                &mut clinical_at,
+            )?),
             // `Entries::index` admits only the types above.
             other => {
                 return Err(invalid(

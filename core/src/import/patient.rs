@@ -98,7 +98,10 @@ pub(crate) fn patient(
         sensitive: exts.boolean_or(ext::SENSITIVE, false)?,
         nhs_number_verified,
         dissent: exts.boolean_or(ext::DISSENT, false)?,
-        record_in_transit: exts.boolean_or(ext::RECORD_IN_TRANSIT, false)?,
+        record_in_transit: exts
+            .single(ext::RECORD_IN_TRANSIT)?
+            .map(Ext::full_date)
+            .transpose()?,
     };
     let mut resource = patient.clone();
     stored::clear_identity(&mut resource.id, &mut resource.meta);
@@ -302,7 +305,10 @@ mod tests {
             ),
             flag(ext::SENSITIVE, ExtensionValue::Boolean(true)),
             flag(ext::DISSENT, ExtensionValue::Boolean(true)),
-            flag(ext::RECORD_IN_TRANSIT, ExtensionValue::Boolean(true)),
+            flag(
+                ext::RECORD_IN_TRANSIT,
+                ExtensionValue::Date(Date::new("2029-11-20").expect("date")),
+            ),
         ];
         let r = convert(&p).expect("converts");
         assert_eq!(
@@ -314,7 +320,7 @@ mod tests {
                 sensitive: true,
                 nhs_number_verified: false,
                 dissent: true,
-                record_in_transit: true,
+                record_in_transit: Some(jiff::civil::date(2029, 11, 20)),
             }
         );
         assert!(

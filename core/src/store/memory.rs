@@ -30,6 +30,9 @@ struct Practice {
     appointments_by_patient: BTreeSet<(String, Timestamp, String)>,
     /// Slot-count limit counters (R12).
     counters: HashMap<String, u32>,
+    /// Clinical records by patient id (never an empty record: importing
+    /// one removes the patient's).
+    clinical_records: BTreeMap<String, gpconnect_render::ClinicalRecord>,
 }
 
 #[derive(Debug, Default)]
@@ -309,6 +312,20 @@ impl PracticeStore for MemoryStore {
         })
     }
 
+    fn clinical_record(
+        &self,
+        ods: &str,
+        patient_id: &str,
+        section: gpconnect_render::Section,
+    ) -> StoreResult<gpconnect_render::ClinicalRecord> {
+        self.read(ods, |p| {
+            p.clinical_records
+                .get(patient_id)
+                .map(|r| section_view(r, section))
+                .unwrap_or_default()
+        })
+    }
+
     fn book(&self, ods: &str, booking: NewBooking) -> StoreResult<AppointmentRecord> {
         self.write(ods, |p, inner| {
             // Validate everything first: a failed booking changes nothing.
@@ -546,6 +563,19 @@ impl PracticeStore for MemoryStore {
                     inner.last_appointment_id = inner.last_appointment_id.max(n);
                 }
             }
+        }
+        for c in import.clinical_records {
+            let stored = practice.clinical_records.get(&c.patient_id);
+            if stored.map_or(c.record == Default::default(), |s| *s == c.record) {
+                summary.unchanged += 1;
+                continue;
+            }
+            if c.record == Default::default() {
+                practice.clinical_records.remove(&c.patient_id);
+            } else {
+                practice.clinical_records.insert(c.patient_id, c.record);
+            }
+            summary.written += 1;
         }
         inner.practices.insert(ods.to_owned(), practice);
         Ok(summary)

@@ -6,6 +6,10 @@
 //! over its own tables. Every method is scoped by the practice's ODS code;
 //! nothing of one practice is visible through another's.
 //!
+//! Besides the appointment book, a store holds each patient's clinical
+//! record for Access Record HTML ([`clinical`]): written by import, read one
+//! section at a time ([`PracticeStore::clinical_record`]).
+//!
 //! Reads return what is committed. The commands ([`PracticeStore::book`],
 //! [`PracticeStore::amend`], [`PracticeStore::cancel`],
 //! [`PracticeStore::register_patient`]) are each one atomic unit: they
@@ -19,11 +23,14 @@
 //! crate adds sled and host adapters, and runs one conformance suite against
 //! all of them.
 
+pub mod clinical;
 pub mod memory;
 pub mod records;
 
+use gpconnect_render::{ClinicalRecord, Section};
 use jiff::Timestamp;
 
+pub use clinical::*;
 pub use records::*;
 
 use crate::error::{Error, SpineCode};
@@ -212,6 +219,11 @@ pub struct PracticeImport {
     pub slots: Vec<SlotRecord>,
     /// Existing appointments.
     pub appointments: Vec<AppointmentRecord>,
+    /// Patients' clinical records (Access Record). Each replaces the
+    /// patient's stored record and counts as one record in the
+    /// [`ImportSummary`]: unchanged when equal to what is stored (no record
+    /// stored equals an empty one). Records carry no version.
+    pub clinical_records: Vec<PatientClinicalRecord>,
 }
 
 /// What the import wrote.
@@ -299,6 +311,26 @@ pub trait PracticeStore: Send + Sync {
         expected_version: u64,
         flags: PatientFlags,
     ) -> StoreResult<PatientRecord>;
+    /// The part of a patient's clinical record that `section`'s views need
+    /// ([`ClinicalList::for_section`]): those lists as last imported, every
+    /// other list empty, [`ClinicalRecord::unavailable`] always carried. A
+    /// patient with no record (including an id no patient has: records are
+    /// keyed by patient id only, and the operation reads the patient first)
+    /// gets [`ClinicalRecord::default()`].
+    ///
+    /// The consumer's `timePeriod` is not a parameter: which items a period
+    /// keeps is view logic (MED applies it to All Medication and its issues
+    /// only, PRB to the inactive problems only, Acute Medication always
+    /// looks back 365 days from today), so the render crate applies it, once
+    /// and tested once, rather than every backend re-implementing those
+    /// rules. A patient's record is small (tens to hundreds of items), so
+    /// reading a whole list costs little.
+    fn clinical_record(
+        &self,
+        ods: &str,
+        patient_id: &str,
+        section: Section,
+    ) -> StoreResult<ClinicalRecord>;
     /// Load or refresh a practice (upsert by id). A practice must exist, or
     /// be part of the import, before its other records.
     fn import(&self, ods: &str, import: PracticeImport) -> StoreResult<ImportSummary>;

@@ -45,6 +45,35 @@ pub struct PracticeSettings {
     pub booking_window: BookingWindow,
     /// Per-organisation limits on slots booked per day (R12).
     pub slot_limits: Vec<SlotCountLimit>,
+    /// Access Record HTML settings.
+    pub access_record: AccessRecordSettings,
+}
+
+/// Provider settings of Access Record HTML (accessrecord §1.6, §3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccessRecordSettings {
+    /// A deceased patient's record stays visible for this many days after
+    /// the date of death, the day of death being day 0: with 28, a patient
+    /// who died on 1 March is visible up to and including 29 March, and
+    /// 404 PATIENT_NOT_FOUND from 30 March (§1.6: 28 days, configurable).
+    pub deceased_access_days: u32,
+    /// What the provider configures about the views (Emergency Codes,
+    /// optional banners).
+    pub render: gpconnect_render::RenderOptions,
+}
+
+impl AccessRecordSettings {
+    /// The §1.6 default window.
+    pub const DEFAULT_DECEASED_ACCESS_DAYS: u32 = 28;
+}
+
+impl Default for AccessRecordSettings {
+    fn default() -> Self {
+        AccessRecordSettings {
+            deceased_access_days: Self::DEFAULT_DECEASED_ACCESS_DAYS,
+            render: gpconnect_render::RenderOptions::default(),
+        }
+    }
 }
 
 /// How far ahead a slot opens and how close to its start it closes
@@ -155,8 +184,11 @@ pub struct PatientFlags {
     pub nhs_number_verified: bool,
     /// Dissent from sharing the record (Access Record only; never appointments, R24).
     pub dissent: bool,
-    /// Record in transit after a GP2GP transfer (Access Record banner).
-    pub record_in_transit: bool,
+    /// The record is in transit after a GP2GP transfer (not yet fully
+    /// integrated): the date the patient registered at this practice, which
+    /// the Access Record `gptransfer-banner` shows ("information recorded
+    /// before dd-Mmm-yyyy may be missing"). `None`: the record is complete.
+    pub record_in_transit: Option<jiff::civil::Date>,
 }
 
 /// A patient of the practice.

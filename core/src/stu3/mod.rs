@@ -25,6 +25,7 @@
 //! examples that are not valid STU3 (digest §9) are rejected, not repaired.
 
 pub mod appointment;
+pub mod binary;
 pub mod bundle;
 pub mod capability_statement;
 pub mod datatypes;
@@ -42,6 +43,7 @@ pub mod schedule;
 pub mod slot;
 
 pub use appointment::*;
+pub use binary::*;
 pub use bundle::*;
 pub use capability_statement::*;
 pub use datatypes::*;

@@ -5,8 +5,8 @@
 //! `resourceType` is 422 INVALID_RESOURCE).
 
 use super::{
-    Appointment, Bundle, CapabilityStatement, Device, Location, OperationOutcome, Organization,
-    Parameters, Patient, Practitioner, PractitionerRole, Schedule, Slot,
+    Appointment, Binary, Bundle, CapabilityStatement, Device, Location, OperationOutcome,
+    Organization, Parameters, Patient, Practitioner, PractitionerRole, Schedule, Slot,
 };
 
 fhir_resource_enum! {
@@ -25,5 +25,6 @@ fhir_resource_enum! {
         CapabilityStatement,
         Parameters,
         Device,
+        Binary,
     }
 }

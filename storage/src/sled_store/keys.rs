@@ -21,6 +21,7 @@
 //! | `slots_by_schedule` | ods · schedule · start · slot id | the slot, binary (covering) |
 //! | `appointments_by_patient` | ods · patient · start · appointment id | empty |
 //! | `counters` | ods · limit key | `u32` big-endian |
+//! | `clinical_records` | ods · patient · list tag (1 byte) | the list, a JSON array (absent when empty) |
 //! | `meta` | name | format, counters, reservations, clean flag, `redo/<n>` redo records |
 
 use jiff::Timestamp;
@@ -88,6 +89,14 @@ pub(crate) fn appointment_patient(ods: &str, patient: &str, start: Timestamp, id
     slot_schedule(ods, patient, start, id)
 }
 
+/// `ods · patient · tag`: one list of a patient's clinical record.
+pub(crate) fn clinical(ods: &str, patient: &str, tag: u8) -> Vec<u8> {
+    let mut k = practice(ods);
+    push_part(&mut k, patient);
+    k.push(tag);
+    k
+}
+
 /// The record id at the end of an index key whose fixed part is
 /// `prefix_len` bytes followed by a timestamp.
 pub(crate) fn id_after_ts(key: &[u8], prefix_len: usize) -> Option<&[u8]> {
@@ -120,6 +129,15 @@ mod tests {
     fn a_practice_prefix_is_not_a_prefix_of_a_longer_code() {
         assert!(!record("A12", "x").starts_with(&practice("A1")));
         assert!(record("A1", "2x").starts_with(&practice("A1")));
+    }
+
+    #[test]
+    fn clinical_keys_of_one_patient_never_prefix_another_patients() {
+        let a = clinical("A1", "2", 1);
+        assert!(a.starts_with(&practice("A1")));
+        assert_ne!(&clinical("A1", "21", 1)[..a.len()], &a[..]);
+        assert_ne!(clinical("A1", "2", 1), clinical("A1", "2", 2));
+        assert!(!clinical("A12", "2", 1).starts_with(&practice("A1")));
     }
 
     #[test]

@@ -96,6 +96,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use gpconnect_core::store::*;
+use gpconnect_render::{ClinicalRecord, Section};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -187,7 +188,8 @@ const SLOTS_BY_SCHEDULE: usize = 10;
 const APPOINTMENTS: usize = 11;
 const APPOINTMENTS_BY_PATIENT: usize = 12;
 const COUNTERS: usize = 13;
-const TREES: usize = 14;
+const CLINICAL_RECORDS: usize = 14;
+const TREES: usize = 15;
 
 const TREE_NAMES: [&str; TREES] = [
     "meta",
@@ -204,13 +206,18 @@ const TREE_NAMES: [&str; TREES] = [
     "appointments",
     "appointments_by_patient",
     "counters",
+    "clinical_records",
 ];
 
 /// `meta` key of the on-disk format version.
 const FORMAT_KEY: &[u8] = b"format";
 /// The format this code writes: 2 has binary slots, covering slot indexes
-/// and redo records.
-const FORMAT: u64 = 2;
+/// and redo records; 3 adds the `clinical_records` tree, the Access Record
+/// practice settings and the patient flags' record-in-transit *date* (a
+/// format-2 patient's `record_in_transit` is a boolean, which 3 cannot
+/// read, so a format-2 store is refused: re-import the practice into a new
+/// directory).
+const FORMAT: u64 = 3;
 /// `meta` key present only while the store is closed cleanly.
 const CLEAN_KEY: &[u8] = b"clean_shutdown";
 /// `meta` key prefix of redo records (then the group number, big-endian).
@@ -525,6 +532,45 @@ impl Tx<'_> {
         self.put_json(tree, key, &incoming)?;
         summary.written += 1;
         Ok(Some((None, incoming)))
+    }
+
+    /// Replace a patient's clinical record, list by list (an empty list has
+    /// no key); counts one record, unchanged when every list already holds
+    /// exactly these bytes.
+    fn replace_clinical_record(
+        &self,
+        ods: &str,
+        incoming: &PatientClinicalRecord,
+        summary: &mut ImportSummary,
+    ) -> TxResult<()> {
+        let mut changed = false;
+        for list in ClinicalList::ALL {
+            let key = keys::clinical(ods, &incoming.patient_id, list.tag());
+            let bytes = match list.to_json(&incoming.record) {
+                Ok(b) => b,
+                Err(e) => {
+                    return fail(backend(
+                        &format!("encoding clinical record list `{}`", list.name()),
+                        e,
+                    ));
+                }
+            };
+            let existing = self.trees[CLINICAL_RECORDS].get(&key)?;
+            if existing.as_deref() == bytes.as_deref() {
+                continue;
+            }
+            changed = true;
+            match bytes {
+                Some(b) => self.put_raw(CLINICAL_RECORDS, key, b)?,
+                None => self.remove(CLINICAL_RECORDS, key)?,
+            }
+        }
+        if changed {
+            summary.written += 1;
+        } else {
+            summary.unchanged += 1;
+        }
+        Ok(())
     }
 
     /// [`Self::upsert`] for a slot: binary, with its covering index entries.
@@ -1392,6 +1438,32 @@ impl PracticeStore for SledStore {
         )
     }
 
+    fn clinical_record(
+        &self,
+        ods: &str,
+        patient_id: &str,
+        section: Section,
+    ) -> StoreResult<ClinicalRecord> {
+        self.require_practice(ods)?;
+        // One point read per list the section needs; each list is as
+        // committed, but a read racing a re-import of this patient may
+        // combine lists from before and after it (as range reads are
+        // consistent per record).
+        let mut record = ClinicalRecord::default();
+        for list in ClinicalList::for_section(section) {
+            let key = keys::clinical(ods, patient_id, list.tag());
+            if let Some(bytes) = self.get_raw(CLINICAL_RECORDS, &key)? {
+                list.set_from_json(&mut record, &bytes).map_err(|e| {
+                    backend(
+                        &format!("corrupt clinical record list `{}`", list.name()),
+                        e,
+                    )
+                })?;
+            }
+        }
+        Ok(record)
+    }
+
     fn book(&self, ods: &str, booking: NewBooking) -> StoreResult<AppointmentRecord> {
         let ods = ods.to_owned();
         let job: Job = Box::new(move |v: &mut View<'_>| {
@@ -1738,6 +1810,9 @@ impl PracticeStore for SledStore {
                     tx.raise(CounterId::Appointment, n)?;
                 }
             }
+            for r in &import.clinical_records {
+                tx.replace_clinical_record(ods, r, &mut summary)?;
+            }
             Ok(summary)
         });
         // Whatever happened, `meta` holds the counters' values now.
@@ -2023,6 +2098,25 @@ mod tests {
         let _first = SledStore::open(dir.path(), SledOptions::default()).expect("open");
         let second = SledStore::open(dir.path(), SledOptions::default());
         assert!(matches!(second, Err(StoreError::Backend(_))), "{second:?}");
+    }
+
+    #[test]
+    fn a_format_2_store_is_refused() {
+        // Format 2 stored the patient flag `record_in_transit` as a boolean
+        // and had no clinical records; this code cannot read its patients.
+        let dir = tempfile::tempdir().expect("dir");
+        {
+            let store = SledStore::open(dir.path(), SledOptions::default()).expect("open");
+            store.trees[META]
+                .insert(FORMAT_KEY, &2u64.to_be_bytes()[..])
+                .expect("write");
+            store.close().expect("close");
+        }
+        let err = SledStore::open(dir.path(), SledOptions::default()).expect_err("refused");
+        assert!(
+            matches!(&err, StoreError::Backend(m) if m.contains("format 2 is not supported (expected 3)")),
+            "{err:?}"
+        );
     }
 
     #[test]

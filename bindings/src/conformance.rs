@@ -5,6 +5,7 @@
 use std::ffi::{c_char, c_void};
 
 use gpconnect_core::store::*;
+use gpconnect_render::{ClinicalRecord, Section};
 use gpconnect_storage::conformance::run_all;
 use jiff::Timestamp;
 
@@ -77,6 +78,7 @@ delegate! {
     cancel(ods: &str, change: AppointmentChange) -> StoreResult<AppointmentRecord>;
     register_patient(ods: &str, registration: PatientRegistration) -> StoreResult<PatientRecord>;
     update_patient_flags(ods: &str, id: &str, expected_version: u64, flags: PatientFlags) -> StoreResult<PatientRecord>;
+    clinical_record(ods: &str, patient_id: &str, section: Section) -> StoreResult<ClinicalRecord>;
     import(ods: &str, import: PracticeImport) -> StoreResult<ImportSummary>;
 }
 

@@ -199,7 +199,7 @@ fn engine_program_drives_the_front_door() {
         "ok double-book: 409",
         "ok race: four threads book one slot on one engine: one 201, three 409",
         "ok cancel: 200",
-        "ok getcarerecord: the expected status",
+        "ok getcarerecord: the Summary of the imported record",
         "ok sled: the booking survived close and reopen",
         "ok invalid UTF-8 path: 400 OperationOutcome",
         "ok every handle was freed",
@@ -224,6 +224,7 @@ fn host_storage_program_backs_the_engine_with_c_callbacks() {
     for step in [
         "ok conformance: no check failed",
         "ok book on host storage: 201",
+        "ok getcarerecord on host storage: the encounters the import stored",
         "ok failed put: 500",
         "ok failed put: the table is unchanged",
         "ok failed commit: the table is unchanged",

@@ -7,6 +7,7 @@
 //! | `p/{ods}` | the practice (`PracticeRecord` JSON) |
 //! | `r/{ods}/{kind}/{id}` | a record of `kind` (`organization`, `location`, `practitioner`, `patient`, `schedule`, `slot`, `appointment`) |
 //! | `x/{ods}/{index}/{value...}/{id}` | a copy of the record, found by `value` (see below) |
+//! | `k/{ods}/{patient id}/{list}` | one list of a patient's clinical record (a JSON array; absent when empty), `list` being its member name (`encounters`, `problems`, ...) |
 //! | `c/{ods}/{limit key}` | a slot-count limit counter (decimal) |
 //! | `s/version`, `s/{ods}/appointment`, `s/{ods}/patient` | sequences (decimal) |
 //!
@@ -64,6 +65,11 @@ pub(crate) fn index_entry(ods: &str, index: &str, components: &[&str], id: &str)
     let mut key = index_prefix(ods, index, components);
     key.push_str(&escape(id));
     key.into_bytes()
+}
+
+/// `k/{ods}/{patient}/{list}`: one list of a patient's clinical record.
+pub(crate) fn clinical(ods: &str, patient_id: &str, list: &str) -> Vec<u8> {
+    format!("k/{}/{}/{list}", escape(ods), escape(patient_id)).into_bytes()
 }
 
 /// `c/{ods}/{key}`.

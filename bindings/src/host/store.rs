@@ -9,6 +9,7 @@
 //! failing host callback can never leave a booking half-written.
 
 use gpconnect_core::store::*;
+use gpconnect_render::{ClinicalRecord, Section};
 use jiff::Timestamp;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -631,6 +632,29 @@ impl PracticeStore for HostStore {
         })
     }
 
+    fn clinical_record(
+        &self,
+        ods: &str,
+        patient_id: &str,
+        section: Section,
+    ) -> StoreResult<ClinicalRecord> {
+        self.query(ods, |txn| {
+            let mut record = ClinicalRecord::default();
+            for list in ClinicalList::for_section(section) {
+                let key = keys::clinical(ods, patient_id, list.name());
+                if let Some(json) = txn.get(&key)? {
+                    list.set_from_json(&mut record, &json).map_err(|e| {
+                        backend(format!(
+                            "host storage holds an unreadable clinical list at {:?}: {e}",
+                            String::from_utf8_lossy(&key)
+                        ))
+                    })?;
+                }
+            }
+            Ok(record)
+        })
+    }
+
     fn import(&self, ods: &str, import: PracticeImport) -> StoreResult<ImportSummary> {
         self.command(|txn| {
             let mut summary = ImportSummary::default();
@@ -683,6 +707,27 @@ impl PracticeStore for HostStore {
                     }
                 }
                 count(merge(txn, ods, r)?);
+            }
+            for r in import.clinical_records {
+                // Each list replaces the stored one; an empty list has no
+                // key. The record counts as written if any list changed.
+                let mut changed = false;
+                for list in ClinicalList::ALL {
+                    let key = keys::clinical(ods, &r.patient_id, list.name());
+                    let json = list.to_json(&r.record).map_err(|e| {
+                        backend(format!("cannot encode clinical list {}: {e}", list.name()))
+                    })?;
+                    let stored = txn.get(&key)?;
+                    if stored == json {
+                        continue;
+                    }
+                    changed = true;
+                    match json {
+                        Some(json) => txn.put(key, json),
+                        None => txn.remove(key),
+                    }
+                }
+                count(changed);
             }
             Ok(summary)
         })

@@ -11,13 +11,6 @@
 
 #include "common.h"
 
-/*
- * TIGHTEN when getcarerecord is merged on main: set this to 200, and the
- * check below then requires the searchset Bundle instead of the
- * OperationOutcome. Until then the engine answers 501 NOT_IMPLEMENTED.
- */
-#define GETCARERECORD_EXPECTED_STATUS 501
-
 static const char *practice_json;
 static size_t practice_len;
 
@@ -164,17 +157,13 @@ static void front_door(void) {
         "{\"name\":\"recordSection\",\"valueCodeableConcept\":{\"coding\":[{\"system\":"
         "\"http://fhir.nhs.net/ValueSet/gpconnect-record-section-1\",\"code\":\"SUM\"}]}}]}";
     r = send_request(engine, "POST", DSTU2_ROOT "/Patient/$gpc.getcarerecord", NULL, &h, care_record);
-    CHECK_DETAIL(gpc_response_status(r) == GETCARERECORD_EXPECTED_STATUS,
-                 "getcarerecord: the expected status", body_of(r));
-    if (GETCARERECORD_EXPECTED_STATUS == 200) {
-        CHECK_DETAIL(strstr(body_of(r), "\"resourceType\":\"Bundle\"") != NULL,
-                     "getcarerecord: a Bundle", body_of(r));
-    } else {
-        CHECK_DETAIL(strstr(body_of(r), "\"resourceType\":\"OperationOutcome\"") != NULL &&
-                         strstr(body_of(r), "NOT_IMPLEMENTED") != NULL,
-                     "getcarerecord: a DSTU2 OperationOutcome until the operation is merged",
-                     body_of(r));
-    }
+    CHECK_DETAIL(gpc_response_status(r) == 200, "getcarerecord: 200", body_of(r));
+    CHECK_DETAIL(strstr(body_of(r), "\"resourceType\":\"Bundle\"") != NULL &&
+                     strstr(body_of(r), "\"resourceType\":\"Composition\"") != NULL,
+                 "getcarerecord: a Bundle with the Composition", body_of(r));
+    CHECK_DETAIL(strstr(body_of(r), "<h1>Summary</h1>") != NULL &&
+                     strstr(body_of(r), "Surgery consultation, Dr Black") != NULL,
+                 "getcarerecord: the Summary of the imported record", body_of(r));
     gpc_response_free(r);
 
     gpc_engine_close(engine);

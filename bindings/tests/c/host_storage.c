@@ -395,6 +395,22 @@ static void engine_on_host_storage(void) {
                  "front door on host storage: read the appointment", body_of(r));
     gpc_response_free(r);
 
+    /* The Access Record reads the clinical record the import stored. */
+    CHECK(ssp_headers(&h, IX_CARE_RECORD, "9000000009") == 0, "host: care record token minted");
+    add_header(&h, "Content-Type", "application/json+fhir");
+    static const char *care_record =
+        "{\"resourceType\":\"Parameters\",\"parameter\":["
+        "{\"name\":\"patientNHSNumber\",\"valueIdentifier\":{\"system\":"
+        "\"http://fhir.nhs.net/Id/nhs-number\",\"value\":\"9000000009\"}},"
+        "{\"name\":\"recordSection\",\"valueCodeableConcept\":{\"coding\":[{\"system\":"
+        "\"http://fhir.nhs.net/ValueSet/gpconnect-record-section-1\",\"code\":\"ENC\"}]}}]}";
+    r = send_request(engine, "POST", DSTU2_ROOT "/Patient/$gpc.getcarerecord", NULL, &h,
+                     care_record);
+    CHECK_DETAIL(gpc_response_status(r) == 200 &&
+                     strstr(body_of(r), "Surgery consultation, Dr Black") != NULL,
+                 "getcarerecord on host storage: the encounters the import stored", body_of(r));
+    gpc_response_free(r);
+
     /* A put fails half-way through a booking. */
     uint64_t before = kv_digest(db);
     db->fail_put_at = 2;

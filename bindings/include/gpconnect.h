@@ -795,6 +795,28 @@ gpc_result gpc_engine_cancel(const struct gpc_engine *engine,
                              size_t appointment_len,
                              struct gpc_response **response_out);
 
+/**
+ * Retrieves a section of a patient's Access Record (getcarerecord) at
+ * practice `ods`: `parameters` is the DSTU2 `Parameters` JSON a consumer
+ * would POST (`patientNHSNumber`, `recordSection`, optional
+ * `timePeriod`). Answers 200 with the searchset Bundle (Patient,
+ * Organization, usual GP, and the Composition whose section holds the
+ * rendered HTML), or a DSTU2 OperationOutcome (400/422 for the request,
+ * 404 for a patient whose record may not be shared, ...). The practice
+ * must have GP Connect and Access Record switched on.
+ *
+ * # Safety
+ *
+ * Each (pointer, length) pair must be readable for its length;
+ * `response_out` must be a valid pointer to write to.
+ */
+gpc_result gpc_engine_get_care_record(const struct gpc_engine *engine,
+                                      const char *ods,
+                                      size_t ods_len,
+                                      const uint8_t *parameters,
+                                      size_t parameters_len,
+                                      struct gpc_response **response_out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -1,51 +1,105 @@
 //! Typed calls for hosts that are not HTTP-shaped: import a practice,
-//! search free slots, book, cancel. FHIR JSON in, FHIR JSON out, in the
-//! same `gpc_response` as `gpc_engine_handle`.
+//! search free slots, book, cancel, get an Access Record section. FHIR JSON
+//! in, FHIR JSON out, in the same `gpc_response` as `gpc_engine_handle`.
 //!
 //! They run the same operations, rules and store as the front door, but
 //! none of its transport checks (SSP headers, interaction id, JWT): the host
 //! calling them in-process vouches for who asks. The practice must exist
-//! and have GP Connect and Appointment Management switched on, as through
-//! the front door (R83). They produce no audit record.
+//! and have GP Connect and the call's capability (Appointment Management,
+//! Access Record) switched on, as through the front door (R83). They
+//! produce no audit record.
 
 use std::ffi::c_char;
 
 use gpconnect_core::engine::{
     CACHE_CONTROL, CONTENT_TYPE, ETAG, LAST_MODIFIED, LOCATION, NO_STORE, etag, http_date,
 };
-use gpconnect_core::error::SpineCode;
-use gpconnect_core::fhir::{self, Format, Limits};
+use gpconnect_core::error::{SpecEdition, SpineCode};
+use gpconnect_core::fhir::{self, CodecError, Format, Limits};
 use gpconnect_core::import::import_practice;
 use gpconnect_core::operation::{Answer, Context};
+use gpconnect_core::store::PracticeSettings;
 use gpconnect_core::stu3::profiles::{code_system, identifier_system};
 use gpconnect_core::stu3::{self, OutcomeOptions};
-use gpconnect_core::{Error, appointments};
+use gpconnect_core::{Error, accessrecord, appointments, dstu2};
 
 use crate::engine::{EngineHandle, gpc_engine};
 use crate::error::gpc_result;
 use crate::ffi::{FfiResult, bytes, guard, optional_text, out_ptr, text};
 use crate::response::{CText, Response, gpc_response};
 
-const JSON_CONTENT_TYPE: &str = "application/fhir+json;charset=utf-8";
-
 fn header(name: &str, value: &str) -> (CText, CText) {
     (CText::new(name), CText::new(value))
 }
 
+/// Which GP Connect capability a typed call belongs to: it decides the
+/// switch that must be on (R83), the FHIR version of the answer and its
+/// OperationOutcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Capability {
+    /// Appointment Management 1.2.9 (STU3).
+    Appointments,
+    /// Access Record HTML 0.7.4 (DSTU2).
+    AccessRecord,
+}
+
+impl Capability {
+    fn content_type(self) -> &'static str {
+        match self {
+            Capability::Appointments => "application/fhir+json;charset=utf-8",
+            Capability::AccessRecord => "application/json+fhir;charset=utf-8",
+        }
+    }
+
+    fn edition(self, engine: &EngineHandle) -> SpecEdition {
+        match self {
+            Capability::Appointments => engine.engine.config().edition,
+            Capability::AccessRecord => SpecEdition::AccessRecordHtml07,
+        }
+    }
+
+    /// R83: GP Connect, then this capability, switched on for the practice.
+    fn check_enabled(self, settings: &PracticeSettings) -> Result<(), Error> {
+        let (on, name) = match self {
+            Capability::Appointments => (
+                settings.appointments_enabled,
+                "GP Connect Appointment Management",
+            ),
+            Capability::AccessRecord => {
+                (settings.access_record_enabled, "GP Connect Access Record")
+            }
+        };
+        let what = match (settings.gp_connect_enabled, on) {
+            (true, true) => return Ok(()),
+            (false, _) => "GP Connect",
+            (true, false) => name,
+        };
+        Err(Error::new(
+            SpineCode::AccessDenied,
+            format!("{what} is not enabled for this practice (R83)"),
+        ))
+    }
+}
+
 /// The OperationOutcome answer for `e`.
-fn error_response(engine: &EngineHandle, e: &Error) -> Response {
-    let config = engine.engine.config();
-    let outcome = e.to_operation_outcome_stu3(&OutcomeOptions {
-        system: config.error_code_system,
-        edition: config.edition,
-    });
+fn error_response(engine: &EngineHandle, capability: Capability, e: &Error) -> Response {
+    let body = match capability {
+        Capability::Appointments => {
+            let config = engine.engine.config();
+            fhir::to_json(&e.to_operation_outcome_stu3(&OutcomeOptions {
+                system: config.error_code_system,
+                edition: config.edition,
+            }))
+        }
+        Capability::AccessRecord => fhir::to_json(&e.to_operation_outcome_dstu2()),
+    };
     Response {
         status: e.status(),
         headers: vec![
-            header(CONTENT_TYPE, JSON_CONTENT_TYPE),
+            header(CONTENT_TYPE, capability.content_type()),
             header(CACHE_CONTROL, NO_STORE),
         ],
-        body: CText::new(fhir::to_json(&outcome)),
+        body: CText::new(body),
         audit: None,
     }
 }
@@ -53,11 +107,12 @@ fn error_response(engine: &EngineHandle, e: &Error) -> Response {
 /// The answer for a successful operation on practice `ods`.
 fn answer_response<T: fhir::FhirResource>(
     engine: &EngineHandle,
+    capability: Capability,
     ods: &str,
     answer: Answer<T>,
 ) -> Response {
     let mut headers = vec![
-        header(CONTENT_TYPE, JSON_CONTENT_TYPE),
+        header(CONTENT_TYPE, capability.content_type()),
         header(CACHE_CONTROL, NO_STORE),
     ];
     if let Some(version) = answer.version {
@@ -87,9 +142,10 @@ fn answer_response<T: fhir::FhirResource>(
     }
 }
 
-/// Runs an Appointment Management operation on practice `ods`.
+/// Runs an operation of `capability` on practice `ods`.
 fn run<T: fhir::FhirResource>(
     engine: &EngineHandle,
+    capability: Capability,
     ods: &str,
     operation: impl FnOnce(&Context<'_>) -> Result<Answer<T>, Error>,
 ) -> Response {
@@ -98,38 +154,27 @@ fn run<T: fhir::FhirResource>(
         Ok(None) => {
             return error_response(
                 engine,
+                capability,
                 &Error::new(
                     SpineCode::OrganisationNotFound,
                     format!("no GP practice with ODS code {ods:?} is served here"),
                 ),
             );
         }
-        Err(e) => return error_response(engine, &e.into()),
+        Err(e) => return error_response(engine, capability, &e.into()),
     };
-    let settings = &practice.settings;
-    if !settings.gp_connect_enabled || !settings.appointments_enabled {
-        let what = if settings.gp_connect_enabled {
-            "GP Connect Appointment Management"
-        } else {
-            "GP Connect"
-        };
-        return error_response(
-            engine,
-            &Error::new(
-                SpineCode::AccessDenied,
-                format!("{what} is not enabled for this practice (R83)"),
-            ),
-        );
+    if let Err(e) = capability.check_enabled(&practice.settings) {
+        return error_response(engine, capability, &e);
     }
     let ctx = Context {
         store: &*engine.store,
         practice: &practice,
         now: engine.clock.now(),
-        edition: engine.engine.config().edition,
+        edition: capability.edition(engine),
     };
     match operation(&ctx) {
-        Ok(answer) => answer_response(engine, ods, answer),
-        Err(e) => error_response(engine, &e),
+        Ok(answer) => answer_response(engine, capability, ods, answer),
+        Err(e) => error_response(engine, capability, &e),
     }
 }
 
@@ -201,7 +246,7 @@ pub unsafe extern "C" fn gpc_engine_import_practice(
                     audit: None,
                 }
             }
-            Err(e) => error_response(&handle, &e),
+            Err(e) => error_response(&handle, Capability::Appointments, &e),
         };
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { crate::response::give(response, response_out) }
@@ -274,7 +319,7 @@ pub unsafe extern "C" fn gpc_engine_search_free_slots(
             (param::INCLUDE_RECURSE, param::SCHEDULE_ACTOR_LOCATION),
         ];
         query.extend(filters.iter().map(|f| (param::SEARCH_FILTER, f.as_str())));
-        let response = run(&handle, ods, |ctx| {
+        let response = run(&handle, Capability::Appointments, ods, |ctx| {
             let search = appointments::search::parse_slot_search(&query)?;
             appointments::search::search_free_slots(ctx, &search)
         });
@@ -307,7 +352,7 @@ pub unsafe extern "C" fn gpc_engine_book(
         let (handle, ods) = unsafe { prologue(engine, ods, ods_len, response_out) }?;
         // SAFETY: as above.
         let body = unsafe { bytes(appointment, appointment_len, "appointment") }?;
-        let response = run(&handle, ods, |ctx| {
+        let response = run(&handle, Capability::Appointments, ods, |ctx| {
             let body: stu3::Appointment = json_body(body)?;
             appointments::book::book_appointment(ctx, body)
         });
@@ -352,9 +397,56 @@ pub unsafe extern "C" fn gpc_engine_cancel(
             )
         };
         let if_match = etag(version);
-        let response = run(&handle, ods, |ctx| {
+        let response = run(&handle, Capability::Appointments, ods, |ctx| {
             let body: stu3::Appointment = json_body(body)?;
             appointments::cancel::cancel_appointment(ctx, id, Some(&if_match), body)
+        });
+        // SAFETY: checked non-NULL; the caller guarantees it is writable.
+        unsafe { crate::response::give(response, response_out) }
+    })
+}
+
+/// Retrieves a section of a patient's Access Record (getcarerecord) at
+/// practice `ods`: `parameters` is the DSTU2 `Parameters` JSON a consumer
+/// would POST (`patientNHSNumber`, `recordSection`, optional
+/// `timePeriod`). Answers 200 with the searchset Bundle (Patient,
+/// Organization, usual GP, and the Composition whose section holds the
+/// rendered HTML), or a DSTU2 OperationOutcome (400/422 for the request,
+/// 404 for a patient whose record may not be shared, ...). The practice
+/// must have GP Connect and Access Record switched on.
+///
+/// # Safety
+///
+/// Each (pointer, length) pair must be readable for its length;
+/// `response_out` must be a valid pointer to write to.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn gpc_engine_get_care_record(
+    engine: *const gpc_engine,
+    ods: *const c_char,
+    ods_len: usize,
+    parameters: *const u8,
+    parameters_len: usize,
+    response_out: *mut *mut gpc_response,
+) -> gpc_result {
+    guard("gpc_engine_get_care_record", || {
+        // SAFETY: the caller's contract, for each pair.
+        let (handle, ods) = unsafe { prologue(engine, ods, ods_len, response_out) }?;
+        // SAFETY: as above.
+        let body = unsafe { bytes(parameters, parameters_len, "parameters") }?;
+        let response = run(&handle, Capability::AccessRecord, ods, |ctx| {
+            // As the front door: a value the codec refuses inside a
+            // parameter is an invalid parameter (accessrecord §4).
+            let body: dstu2::Parameters = fhir::decode(body, Format::Json, Limits::REQUEST)
+                .map_err(|e| match &e {
+                    CodecError::Invalid { path, .. }
+                        if path.starts_with("Parameters.parameter") =>
+                    {
+                        Error::invalid_parameter(e.to_string())
+                    }
+                    _ => Error::from(e),
+                })?;
+            // No token to compare: the host vouches for the caller.
+            accessrecord::get_care_record(ctx, &body, None)
         });
         // SAFETY: checked non-NULL; the caller guarantees it is writable.
         unsafe { crate::response::give(response, response_out) }

@@ -225,6 +225,7 @@ fn host_storage_program_backs_the_engine_with_c_callbacks() {
         "ok conformance: no check failed",
         "ok book on host storage: 201",
         "ok getcarerecord on host storage: the encounters the import stored",
+        "ok typed getcarerecord: the Summary Bundle",
         "ok failed put: 500",
         "ok failed put: the table is unchanged",
         "ok failed commit: the table is unchanged",

@@ -411,6 +411,35 @@ static void engine_on_host_storage(void) {
                  "getcarerecord on host storage: the encounters the import stored", body_of(r));
     gpc_response_free(r);
 
+    /* The same through the typed call, and a request it refuses. */
+    static const char *summary =
+        "{\"resourceType\":\"Parameters\",\"parameter\":["
+        "{\"name\":\"patientNHSNumber\",\"valueIdentifier\":{\"system\":"
+        "\"http://fhir.nhs.net/Id/nhs-number\",\"value\":\"9000000009\"}},"
+        "{\"name\":\"recordSection\",\"valueCodeableConcept\":{\"coding\":[{\"system\":"
+        "\"http://fhir.nhs.net/ValueSet/gpconnect-record-section-1\",\"code\":\"SUM\"}]}}]}";
+    CHECK_OK(gpc_engine_get_care_record(engine, PRACTICE_ODS, 6, (const uint8_t *)summary,
+                                        strlen(summary), &r),
+             "typed getcarerecord: the call succeeds");
+    CHECK_DETAIL(gpc_response_status(r) == 200 &&
+                     strstr(body_of(r), "\"resourceType\":\"Composition\"") != NULL &&
+                     strstr(body_of(r), "<h1>Summary</h1>") != NULL,
+                 "typed getcarerecord: the Summary Bundle", body_of(r));
+    CHECK(strcmp(header_of(r, "Content-Type"), "application/json+fhir;charset=utf-8") == 0,
+          "typed getcarerecord: the DSTU2 JSON content type");
+    gpc_response_free(r);
+    static const char *no_section =
+        "{\"resourceType\":\"Parameters\",\"parameter\":["
+        "{\"name\":\"patientNHSNumber\",\"valueIdentifier\":{\"system\":"
+        "\"http://fhir.nhs.net/Id/nhs-number\",\"value\":\"9000000009\"}}]}";
+    CHECK_OK(gpc_engine_get_care_record(engine, PRACTICE_ODS, 6, (const uint8_t *)no_section,
+                                        strlen(no_section), &r),
+             "typed getcarerecord without a section: answered");
+    CHECK_DETAIL(gpc_response_status(r) == 400 &&
+                     strstr(body_of(r), "\"resourceType\":\"OperationOutcome\"") != NULL,
+                 "typed getcarerecord without a section: 400 OperationOutcome", body_of(r));
+    gpc_response_free(r);
+
     /* A put fails half-way through a booking. */
     uint64_t before = kv_digest(db);
     db->fail_put_at = 2;

@@ -105,7 +105,7 @@ pub fn practice(now: Timestamp) -> PracticeImport {
 }
 
 /// The demo PDS: every demo patient with a name and date of birth, and
-/// the unregistered people of [`UNREGISTERED`].
+/// a few people who are not registered at the practice.
 pub fn pds(import: &PracticeImport) -> LocalPds {
     let registered = import.patients.iter().filter_map(PdsRecord::from_patient);
     let others = UNREGISTERED.iter().filter_map(|(nhs, family, given, dob)| {

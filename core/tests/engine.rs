@@ -1043,8 +1043,9 @@ fn dstu2_conformance_version_is_configurable() {
     assert_eq!(body_json(&r)["version"], "0.7.3");
 }
 
+/// The request names 9658218873, the testkit's S-flagged patient 4.
 #[test]
-fn getcarerecord_is_checked_and_then_answered_501_until_the_operation_is_merged() {
+fn getcarerecord_reaches_the_operation_and_an_s_flagged_patient_is_404() {
     let h = harness();
     let r = Req::dstu2(
         Interaction::GetCareRecord,
@@ -1053,7 +1054,7 @@ fn getcarerecord_is_checked_and_then_answered_501_until_the_operation_is_merged(
     )
     .raw_body("application/json+fhir", &care_record_body())
     .send(&h);
-    assert_dstu2_outcome(&r, 501, "NOT_IMPLEMENTED");
+    assert_dstu2_outcome(&r, 404, "PATIENT_NOT_FOUND");
     assert_eq!(
         r.audit.interaction.as_deref(),
         Some("urn:nhs:names:services:gpconnect:fhir:operation:gpc.getcarerecord")
@@ -1078,7 +1079,7 @@ fn getcarerecord_in_xml_is_answered_with_a_dstu2_xml_outcome() {
         include_bytes!("data/dstu2/parameters_summary.xml"),
     )
     .send(&h);
-    assert_eq!(r.status, 501, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 404, "{}", String::from_utf8_lossy(&r.body));
     assert_no_store(&r);
     assert_eq!(
         r.header("Content-Type"),
@@ -1093,7 +1094,64 @@ fn getcarerecord_in_xml_is_answered_with_a_dstu2_xml_outcome() {
         .and_then(|d| d.coding.first())
         .and_then(|c| c.code.as_ref())
         .map(|c| c.as_str().to_owned());
-    assert_eq!(code.as_deref(), Some("NOT_IMPLEMENTED"));
+    assert_eq!(code.as_deref(), Some("PATIENT_NOT_FOUND"));
+}
+
+/// accessrecord §4: a timePeriod the codec refuses (a time without an
+/// offset, garbage) is 422 INVALID_PARAMETER, not INVALID_RESOURCE.
+#[test]
+fn getcarerecord_unparseable_time_period_is_422_invalid_parameter() {
+    let h = harness();
+    for bad in ["2015-10-23T11:08:32", "abcd"] {
+        let body = String::from_utf8(care_record_body())
+            .expect("utf-8")
+            .replace("\"2014-02-03\"", &format!("\"{bad}\""));
+        let r = Req::dstu2(
+            Interaction::GetCareRecord,
+            "POST",
+            "/Patient/$gpc.getcarerecord",
+        )
+        .raw_body("application/json+fhir", body.as_bytes())
+        .send(&h);
+        assert_dstu2_outcome(&r, 422, "INVALID_PARAMETER");
+    }
+}
+
+#[test]
+fn getcarerecord_answers_patient_2s_summary_with_the_composition_first() {
+    let h = harness();
+    let token = TokenSpec::for_interaction(Interaction::GetCareRecord, CONSUMER_ODS, now())
+        .with_requested_patient("9000000009")
+        .encode()
+        .expect("token");
+    let body = String::from_utf8(care_record_body())
+        .expect("utf-8")
+        .replace("9658218873", "9000000009")
+        .replace("\"ENC\"", "\"SUM\"");
+    let body: serde_json::Value = serde_json::from_str(&body).expect("json");
+    let mut body = body;
+    if let Some(params) = body["parameter"].as_array_mut() {
+        params.retain(|p| p["name"] != "timePeriod");
+    }
+    let r = Req::dstu2(
+        Interaction::GetCareRecord,
+        "POST",
+        "/Patient/$gpc.getcarerecord",
+    )
+    .header("Authorization", &format!("Bearer {token}"))
+    .raw_body("application/json+fhir", body.to_string().as_bytes())
+    .send(&h);
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_no_store(&r);
+    let v: serde_json::Value = serde_json::from_slice(&r.body).expect("json");
+    assert_eq!(v["resourceType"], "Bundle");
+    assert_eq!(v["type"], "searchset");
+    assert_eq!(v["entry"][0]["resource"]["resourceType"], "Composition");
+    let div = v["entry"][0]["resource"]["section"][0]["text"]["div"]
+        .as_str()
+        .expect("div");
+    assert!(div.contains("<h1>Summary</h1>"), "{div}");
+    assert_eq!(r.audit.patient_id.as_deref(), Some("2"));
 }
 
 #[test]

@@ -32,6 +32,9 @@ const UNREGISTERED: [(&str, &str, &str, &str); 3] = [
     ("9000000122", "Hughes", "Bethan", "2001-06-25"),
 ];
 
+/// A getcarerecord request for patient 9000000009's Summary.
+pub const CARE_RECORD_BODY: &str = r#"{"resourceType":"Parameters","parameter":[{"name":"patientNHSNumber","valueIdentifier":{"system":"http://fhir.nhs.net/Id/nhs-number","value":"9000000009"}},{"name":"recordSection","valueCodeableConcept":{"coding":[{"system":"http://fhir.nhs.net/ValueSet/gpconnect-record-section-1","code":"SUM"}]}}]}"#;
+
 /// The demo practice as of `now`.
 pub fn practice(now: Timestamp) -> PracticeImport {
     let mut import = testkit::practice(now);
@@ -102,7 +105,7 @@ pub fn practice(now: Timestamp) -> PracticeImport {
 }
 
 /// The demo PDS: every demo patient with a name and date of birth, and
-/// the unregistered people of [`UNREGISTERED`].
+/// a few people who are not registered at the practice.
 pub fn pds(import: &PracticeImport) -> LocalPds {
     let registered = import.patients.iter().filter_map(PdsRecord::from_patient);
     let others = UNREGISTERED.iter().filter_map(|(nhs, family, given, dob)| {
@@ -128,6 +131,14 @@ pub fn example_requests(base_url: &str, now: Timestamp) -> String {
             token(interaction)
         )
     };
+    let record_token = TokenSpec::for_interaction(Interaction::GetCareRecord, "B82001", now)
+        .with_requested_patient("9000000009")
+        .bearer()
+        .unwrap_or_default();
+    let record_headers = format!(
+        "-H 'Ssp-TraceID: 09a01679-2564-0fb4-5129-aecc81ea2706' -H 'Ssp-From: 200000000359' -H 'Ssp-To: {ASID}' -H 'Ssp-InteractionID: {}' -H 'Authorization: {record_token}'",
+        Interaction::GetCareRecord.interaction_id()
+    );
     let today = uk_today(now);
     let end = today.checked_add(Span::new().days(7)).unwrap_or(today);
     format!(
@@ -137,7 +148,11 @@ pub fn example_requests(base_url: &str, now: Timestamp) -> String {
          # Free slots this week, with the practitioners, locations and organisation:\n\
          curl -s {h_slot} '{root}/Slot?start=ge{today}&end=le{end}&status=free&_include=Slot:schedule&_include:recurse=Schedule:actor:Practitioner&_include:recurse=Schedule:actor:Location&searchFilter=https://fhir.nhs.uk/Id/ODSOrganisationCode|B82001&searchFilter=https://fhir.nhs.uk/STU3/CodeSystem/GPConnect-OrganisationType-1|gp-practice'\n\
          # A patient by NHS number:\n\
-         curl -s {h_patient} '{root}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009'\n",
+         curl -s {h_patient} '{root}/Patient?identifier=https://fhir.nhs.uk/Id/nhs-number|9000000009'\n\
+         # Patient 9000000009's Summary as Access Record HTML (DSTU2):\n\
+         curl -s {h_record} -H 'Content-Type: application/json+fhir' -d '{record_body}' '{base_url}/{ODS}/DSTU2/0/gpconnect/Patient/$gpc.getcarerecord'\n",
+        h_record = record_headers,
+        record_body = CARE_RECORD_BODY,
         h_meta = headers(Interaction::GetCapabilityStatement),
         h_slot = headers(Interaction::SearchFreeSlots),
         h_patient = headers(Interaction::FindPatient),

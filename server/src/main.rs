@@ -55,7 +55,7 @@ enum Command {
         #[arg(long, value_enum, default_value = "immediate")]
         durability: DurabilityArg,
         /// Scheme and host consumers reach this server on, e.g.
-        /// https://gpconnect.example.nhs.uk (makes Location absolute).
+        /// `https://gpconnect.example.nhs.uk` (makes Location absolute).
         #[arg(long)]
         public_base_url: Option<String>,
     },

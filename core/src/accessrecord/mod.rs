@@ -88,7 +88,7 @@ pub use request::{CareRecordRequest, PARAMETER_NAMES, check_requested_record, pa
 /// The rows of accessrecord §4 (see [`request`] and [`patient`]); 500
 /// INTERNAL_SERVER_ERROR when the store fails, the practice's Organization
 /// is missing, a stored id cannot be referenced, or the rendered section
-/// cannot be a narrative (over 1 MiB).
+/// cannot be a narrative (over [`crate::fhir::xhtml::MAX_NARRATIVE_BYTES`]).
 pub fn get_care_record(
     ctx: &Context<'_>,
     body: &dstu2::Parameters,

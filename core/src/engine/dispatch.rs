@@ -23,8 +23,8 @@ use crate::checks::format::{FhirFormat, check_request_content_type, response_con
 use crate::checks::headers::{Interaction, PreferReturn, list_header, parse_prefer, single_header};
 use crate::checks::jwt::JwtClaims;
 use crate::dstu2;
-use crate::error::{Error, SpineCode};
-use crate::fhir::{self, FhirResource, Limits};
+use crate::error::Error;
+use crate::fhir::{self, CodecError, FhirResource, Limits};
 use crate::foundations::{
     capability_statement, find_organization, find_patient, find_practitioner, read_location,
     read_organization, read_patient, read_practitioner, register_patient,
@@ -190,16 +190,30 @@ impl Engine {
                 Ok(self.reply(call, Answer::ok(statement), false, audit))
             }
             I::GetCareRecord => {
-                let body: dstu2::Parameters = self.body(call)?;
+                // A value the codec refuses inside a parameter (a timePeriod
+                // without an offset, `abcd`) is an invalid parameter, not an
+                // invalid resource (accessrecord §4: 422 INVALID_PARAMETER).
+                let body: dstu2::Parameters = self.body_with(call, |e| match &e {
+                    CodecError::Invalid { path, .. }
+                        if path.starts_with("Parameters.parameter") =>
+                    {
+                        Error::invalid_parameter(e.to_string())
+                    }
+                    _ => Error::from(e),
+                })?;
                 let requested_nhs_number = call.claims.requested_nhs_number();
                 if audit.nhs_number.is_none() {
                     audit.nhs_number = care_record_nhs_number(&body);
                 }
-                // Wiring point: replace this call with
-                // `crate::accessrecord::get_care_record(ctx, &body, requested_nhs_number)?`
-                // once that operation is merged, and delete
-                // `get_care_record_until_merged`.
-                let answer = get_care_record_until_merged(ctx, &body, requested_nhs_number)?;
+                let answer =
+                    crate::accessrecord::get_care_record(ctx, &body, requested_nhs_number)?;
+                audit.patient_id = answer
+                    .body
+                    .entry
+                    .iter()
+                    .filter_map(|e| e.full_url.as_deref()?.strip_prefix("Patient/"))
+                    .next()
+                    .map(str::to_owned);
                 Ok(self.reply(call, answer, false, audit))
             }
         }
@@ -208,6 +222,15 @@ impl Engine {
     /// Decodes the request body as a `T`: size (413), `Content-Type`
     /// (415), well-formedness (400), validity (422).
     fn body<T: FhirResource>(&self, call: &Call<'_>) -> Result<T, Error> {
+        self.body_with(call, Error::from)
+    }
+
+    /// [`Self::body`] with the operation's own reading of a codec error.
+    fn body_with<T: FhirResource>(
+        &self,
+        call: &Call<'_>,
+        codec_error: impl FnOnce(CodecError) -> Error,
+    ) -> Result<T, Error> {
         let body = call.req.body;
         let max = self.config.max_body_bytes;
         if body.len() > max {
@@ -219,7 +242,7 @@ impl Engine {
         }
         let content_type = single_header(call.req.headers, "Content-Type")?;
         let format = check_request_content_type(content_type, call.root.version)?;
-        fhir::decode(body, fhir_format(format), Limits { max_bytes: max }).map_err(Error::from)
+        fhir::decode(body, fhir_format(format), Limits { max_bytes: max }).map_err(codec_error)
     }
 
     /// A successful [`Answer`] as status, headers and (unless `minimal`)
@@ -262,21 +285,6 @@ impl Engine {
             body,
         }
     }
-}
-
-/// Stands in for `crate::accessrecord::get_care_record` (same signature)
-/// until that operation is merged: every fully checked getcarerecord request
-/// is answered 501 NOT_IMPLEMENTED (accessrecord §4 "operation not
-/// implemented").
-fn get_care_record_until_merged(
-    _ctx: &Context<'_>,
-    _body: &dstu2::Parameters,
-    _requested_nhs_number: Option<&str>,
-) -> Result<Answer<dstu2::Bundle>, Error> {
-    Err(Error::new(
-        SpineCode::NotImplemented,
-        "$gpc.getcarerecord is not implemented by this server yet",
-    ))
 }
 
 /// The NHS number of an F2 `identifier=https://fhir.nhs.uk/Id/nhs-number|…`.

@@ -100,10 +100,10 @@
 //!
 //! # Access Record HTML
 //!
-//! `POST /{ODS}/DSTU2/0/{routing}/Patient/$gpc.getcarerecord` is fully
-//! checked (headers, DSTU2 JWT, Parameters body) and then answered by
-//! `get_care_record_until_merged` in `dispatch.rs`, which gives 501
-//! NOT_IMPLEMENTED until `crate::accessrecord::get_care_record` is merged.
+//! `POST /{ODS}/DSTU2/0/{routing}/Patient/$gpc.getcarerecord` is checked
+//! here (headers, DSTU2 JWT, Parameters body) and answered by
+//! [`crate::accessrecord::get_care_record`], which is given the JWT's
+//! `requested_record` NHS number to compare with the body's.
 
 mod audit;
 mod base;

@@ -16,11 +16,17 @@ use quick_xml::reader::Reader;
 use serde::de::{self, Deserializer, Visitor};
 use serde::ser::Serializer;
 
-use super::codec::{DecodeError, Element, MAX_STRING_BYTES, PrimitiveExt};
+use super::codec::{DecodeError, Element, PrimitiveExt};
 use super::xml::{XHTML_NS, XmlNode, XmlWriter};
 
 /// Deepest nesting accepted inside a narrative.
 pub const MAX_XHTML_DEPTH: usize = 64;
+
+/// Largest narrative accepted or produced. Larger than the 1 MiB cap on
+/// other strings: an Access Record section of a long-lived patient's record
+/// (years of repeat issues) is one narrative of several MiB, and a request
+/// body is bounded anyway ([`super::Limits`]).
+pub const MAX_NARRATIVE_BYTES: usize = 32 * 1024 * 1024;
 
 /// Validated narrative XHTML: `<div xmlns="http://www.w3.org/1999/xhtml">…</div>`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -127,11 +133,11 @@ const ALLOWED_ATTRIBUTES: &[&str] = &[
 
 /// Check a narrative `div` (see the module docs for the rules).
 pub fn validate(s: &str) -> Result<(), String> {
-    if s.len() > MAX_STRING_BYTES {
+    if s.len() > MAX_NARRATIVE_BYTES {
         return Err(format!(
             "narrative of {} bytes exceeds the {} byte limit",
             s.len(),
-            MAX_STRING_BYTES
+            MAX_NARRATIVE_BYTES
         ));
     }
     let mut reader = Reader::from_str(s);
@@ -319,6 +325,18 @@ mod tests {
             ))
             .is_ok()
         );
+    }
+
+    /// A long-lived patient's Medications section is several MiB.
+    #[test]
+    fn a_narrative_may_exceed_the_string_cap_up_to_its_own_limit() {
+        let row = "<tr><td>Repeat</td><td>Omeprazole 20mg</td></tr>";
+        let rows = row.repeat(3 * 1024 * 1024 / row.len());
+        let html = format!("<div {NS}><table><tbody>{rows}</tbody></table></div>");
+        assert!(html.len() > super::super::codec::MAX_STRING_BYTES);
+        assert!(Xhtml::new(html).is_ok());
+        let huge = format!("<div {NS}><p>{}</p></div>", "x".repeat(MAX_NARRATIVE_BYTES));
+        assert!(Xhtml::new(huge).is_err());
     }
 
     #[test]

@@ -5,12 +5,6 @@
 //! rows that the operation itself decides. (What precedes the operation —
 //! headers, JWT, body decoding — is in `errors.rs`.)
 //!
-//! The operation (`gpconnect_core::accessrecord::get_care_record`) is on
-//! main, but `Engine::dispatch` still answers every checked getcarerecord
-//! request with `get_care_record_until_merged` (501 NOT_IMPLEMENTED), so
-//! these tests are ignored until that wiring point in
-//! `core/src/engine/dispatch.rs` calls the operation. They pass with it
-//! wired (checked locally by making that one-line change).
 
 mod support;
 
@@ -124,7 +118,6 @@ fn div(bundle: &Value) -> String {
 }
 
 #[test]
-#[ignore = "getcarerecord is not wired into Engine::dispatch on main (501 NOT_IMPLEMENTED); see final report"]
 fn getcarerecord_summary_is_a_searchset_with_the_composition_first_streamed_chunked() {
     let s = Server::demo();
     let r = get_care_record(&s, "9000000009", &care_record_body("9000000009", "SUM")).send();
@@ -168,7 +161,6 @@ fn getcarerecord_summary_is_a_searchset_with_the_composition_first_streamed_chun
 }
 
 #[test]
-#[ignore = "getcarerecord is not wired into Engine::dispatch on main (501 NOT_IMPLEMENTED); see final report"]
 fn getcarerecord_every_section_answers_200_with_its_h1() {
     let s = Server::demo();
     for (code, title) in [
@@ -212,7 +204,6 @@ fn getcarerecord_every_section_answers_200_with_its_h1() {
 }
 
 #[test]
-#[ignore = "getcarerecord is not wired into Engine::dispatch on main (501 NOT_IMPLEMENTED); see final report"]
 fn getcarerecord_in_xml_and_gzipped() {
     let s = Server::demo();
     let r = get_care_record(&s, "9000000009", &care_record_body("9000000009", "ALL"))
@@ -244,7 +235,6 @@ fn getcarerecord_in_xml_and_gzipped() {
 }
 
 #[test]
-#[ignore = "getcarerecord is not wired into Engine::dispatch on main (501 NOT_IMPLEMENTED); see final report"]
 fn getcarerecord_section_4_parameter_errors() {
     let s = Server::demo();
     let nhs = "9000000009";
@@ -308,12 +298,10 @@ fn getcarerecord_section_4_parameter_errors() {
 
 /// §4: an empty section code, and a timePeriod that is unparseable or a
 /// dateTime without a zone, are 422 **INVALID_PARAMETER** (suite,
-/// spreadsheet). The engine decodes the body with FHIR's primitive rules
-/// first (`""` is not a valid `code`, `2015-10-23T11:08:32` not a valid
-/// `dateTime`) and answers 422 INVALID_RESOURCE before the operation sees
-/// the parameters: the status is right, the Spine code is not.
+/// spreadsheet), although FHIR's primitive rules already refuse them when
+/// the body is decoded (`""` is not a valid `code`, `2015-10-23T11:08:32`
+/// not a valid `dateTime`).
 #[test]
-#[ignore = "core: FHIR decoding of the Parameters body answers 422 INVALID_RESOURCE before get_care_record can answer §4's 422 INVALID_PARAMETER (empty code, dateTime without zone, garbage date); see final report"]
 fn getcarerecord_values_that_are_not_fhir_are_422_invalid_parameter() {
     let s = Server::demo();
     let nhs = "9000000009";
@@ -329,7 +317,6 @@ fn getcarerecord_values_that_are_not_fhir_are_422_invalid_parameter() {
 }
 
 #[test]
-#[ignore = "getcarerecord is not wired into Engine::dispatch on main (501 NOT_IMPLEMENTED); see final report"]
 fn getcarerecord_section_1_6_patient_rules() {
     let s = Server::demo();
     let send = |nhs: &str| get_care_record(&s, nhs, &care_record_body(nhs, "SUM")).send();
@@ -361,7 +348,6 @@ fn getcarerecord_section_1_6_patient_rules() {
 }
 
 #[test]
-#[ignore = "getcarerecord is not wired into Engine::dispatch on main (501 NOT_IMPLEMENTED); see final report"]
 fn getcarerecord_token_from_gpconnect_token_reads_the_record() {
     let s = Server::demo();
     let out = std::process::Command::new(binary())
@@ -406,16 +392,4 @@ fn getcarerecord_token_from_gpconnect_token_reads_the_record() {
         )
         .send();
     assert_dstu2_outcome(&r, 400, "BAD_REQUEST");
-}
-
-/// Today's answer: the checked request reaches the wiring point in
-/// `Engine::dispatch`, which answers 501 NOT_IMPLEMENTED (streamed, as every
-/// getcarerecord answer with a body). When the operation is wired this
-/// fails: delete it and remove the `#[ignore]`s above.
-#[test]
-fn getcarerecord_is_501_not_implemented_until_dispatch_calls_the_operation() {
-    let s = Server::demo();
-    let r = get_care_record(&s, "9000000009", &care_record_body("9000000009", "SUM")).send();
-    assert_dstu2_outcome(&r, 501, "NOT_IMPLEMENTED");
-    assert_eq!(r.header("Transfer-Encoding"), Some("chunked"));
 }

@@ -62,12 +62,7 @@
 //!   seen, even from commands applied but lost before a flush.
 //! - **Durability.** [`Durability::Immediate`] (the default) acknowledges a
 //!   command only after a flush that covers it, with **group commit** (see
-//!   `group_commit`): concurrent committers share one flush. Only the redo
-//!   record has to be in the log before that flush, so a durable group's
-//!   writes are applied by a second thread *during* the flush (see `apply`)
-//!   rather than before it; a command is acknowledged once its group is both
-//!   flushed and applied, and the next group waits for the previous one to
-//!   be applied before it validates anything.
+//!   `group_commit`): concurrent committers share one flush.
 //!   [`Durability::Buffered`] acknowledges on commit and lets sled's
 //!   background flusher (every [`SledOptions::flush_every_ms`]) or
 //!   [`SledStore::flush`] make it durable: a crash may lose the most recent
@@ -83,7 +78,6 @@
 //!   then refuses every further command and import until it is reopened
 //!   (which replays the record).
 
-mod apply;
 mod batch;
 mod codec;
 mod group_commit;
@@ -93,7 +87,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLock, RwLockReadGuard};
 
 use gpconnect_core::store::*;
 use gpconnect_render::{ClinicalRecord, Section};
@@ -292,14 +286,6 @@ type TxResult<T> = ConflictableTransactionResult<T, Abort>;
 
 fn fail<T>(e: StoreError) -> TxResult<T> {
     Err(ConflictableTransactionError::Abort(Abort::Store(e)))
-}
-
-/// Why the store takes no more writes after a failed write (see the module
-/// docs).
-fn stopped(e: &StoreError) -> StoreError {
-    StoreError::Backend(format!(
-        "sled: the store stopped taking writes after a failed write ({e}); reopen it"
-    ))
 }
 
 fn backend(context: &str, e: impl fmt::Display) -> StoreError {
@@ -735,13 +721,8 @@ pub struct SledStore {
     writer: Mutex<Writer>,
     /// Held for writing while a group's writes are applied, for reading by
     /// point reads, so no reader sees half a group.
-    visible: Arc<RwLock<()>>,
-    /// Applies durable groups' writes during their flush (see `apply`);
-    /// `None` with [`Durability::Buffered`], which applies them in line.
-    applier: Option<apply::Applier>,
-    /// Each command's result, with the applier job its writes are in (0:
-    /// already applied).
-    batcher: Batcher<Job, StoreResult<(Done, u64)>>,
+    visible: RwLock<()>,
+    batcher: Batcher<Job, StoreResult<Done>>,
     group: GroupCommit,
     closed: bool,
 }
@@ -834,13 +815,6 @@ impl SledStore {
         meta.remove(CLEAN_KEY)
             .map_err(|e| backend("clearing the clean-shutdown flag", e))?;
         db.flush().map_err(|e| backend("flushing after open", e))?;
-        let visible = Arc::new(RwLock::new(()));
-        let applier = match options.durability {
-            Durability::Immediate => {
-                Some(apply::Applier::start(trees.clone(), Arc::clone(&visible))?)
-            }
-            Durability::Buffered => None,
-        };
         Ok(Self {
             db,
             trees,
@@ -852,8 +826,7 @@ impl SledStore {
                 redo_seq: 0,
                 broken: None,
             }),
-            visible,
-            applier,
+            visible: RwLock::new(()),
             batcher: Batcher::default(),
             group: GroupCommit::default(),
             closed: false,
@@ -887,11 +860,6 @@ impl SledStore {
         self.closed = true;
         {
             let writer = self.lock_writer();
-            if let Some(applier) = &self.applier {
-                // A failed group's redo record stays for the next open to
-                // replay; the shutdown is then not clean.
-                applier.stop()?;
-            }
             self.save_counters(&writer)?;
         }
         self.flush()?;
@@ -985,22 +953,14 @@ impl SledStore {
     }
 
     /// Run a group of commands under the writer mutex (see `batch` and the
-    /// module docs); returns their results in order, each with the applier
-    /// job that holds its writes (0 if they are already applied).
-    fn run_group(&self, jobs: Vec<Job>) -> Vec<StoreResult<(Done, u64)>> {
+    /// module docs); returns their results in order.
+    fn run_group(&self, jobs: Vec<Job>) -> Vec<StoreResult<Done>> {
         let mut writer = self.lock_writer();
         let writer = &mut *writer;
-        if writer.broken.is_none() {
-            // Validate against everything committed before: the previous
-            // group's writes must be in their trees.
-            if let Some(Err(e)) = self.applier.as_ref().map(apply::Applier::wait_idle) {
-                writer.broken = Some(stopped(&e));
-            }
-        }
         if let Some(e) = &writer.broken {
             return jobs.iter().map(|_| Err(e.clone())).collect();
         }
-        let mut results: Vec<StoreResult<(Done, u64)>> = Vec::with_capacity(jobs.len());
+        let mut results: Vec<StoreResult<Done>> = Vec::with_capacity(jobs.len());
         let mut group = overlay();
         let mut bytes = 0usize;
         // Results of commands whose writes are in `group`, not yet applied.
@@ -1027,7 +987,7 @@ impl SledStore {
                     }
                     bytes += written;
                     pending.push(results.len());
-                    results.push(Ok((done, 0)));
+                    results.push(Ok(done));
                 }
                 Err(e) => {
                     // A failed command consumes no counter value.
@@ -1036,60 +996,47 @@ impl SledStore {
                 }
             }
             if bytes >= REDO_SPLIT {
-                // Later commands of this group read the store, so these
-                // writes are applied before they run.
-                self.commit_pending(writer, &mut group, &mut pending, &mut results, false);
+                self.commit_pending(writer, &mut group, &mut pending, &mut results);
                 bytes = 0;
             }
         }
-        self.commit_pending(writer, &mut group, &mut pending, &mut results, true);
+        self.commit_pending(writer, &mut group, &mut pending, &mut results);
         results
     }
 
-    /// [`Self::commit`] the group's writes and note the applier job in the
-    /// results of the commands that made them; if that fails, so do they.
+    /// [`Self::commit`] the group's writes; if that fails, so do the
+    /// commands that made them.
     fn commit_pending(
         &self,
         writer: &mut Writer,
         group: &mut Overlay,
         pending: &mut Vec<usize>,
-        results: &mut [StoreResult<(Done, u64)>],
-        last: bool,
+        results: &mut [StoreResult<Done>],
     ) {
-        let writes = std::mem::replace(group, overlay());
-        match self.commit(writer, writes, last) {
-            Ok(job) => {
-                for &i in pending.iter() {
-                    if let Some(Ok((_, applied_by))) = results.get_mut(i) {
-                        *applied_by = job;
-                    }
-                }
-            }
-            Err(e) => {
-                writer.broken = Some(stopped(&e));
-                for &i in pending.iter() {
-                    if let Some(r) = results.get_mut(i) {
-                        *r = Err(e.clone());
-                    }
+        if let Err(e) = self.commit(writer, group) {
+            writer.broken = Some(StoreError::Backend(format!(
+                "sled: the store stopped taking writes after a failed write ({e}); reopen it"
+            )));
+            for &i in pending.iter() {
+                if let Some(r) = results.get_mut(i) {
+                    *r = Err(e.clone());
                 }
             }
         }
         pending.clear();
+        *group = overlay();
     }
 
-    /// Make a group's writes atomic and durable-to-be: insert its redo
-    /// record, then apply the writes and remove the record (see the module
-    /// docs). With an applier and `handover`, the applying happens on the
-    /// applier thread and this returns the job to wait for; otherwise it
-    /// happens here and this returns 0. Not flushed.
-    fn commit(&self, writer: &mut Writer, group: Overlay, handover: bool) -> StoreResult<u64> {
+    /// Apply a group's writes atomically: redo record, writes, removal of
+    /// the redo record (see the module docs). Not flushed.
+    fn commit(&self, writer: &mut Writer, group: &Overlay) -> StoreResult<()> {
         let size: usize = group
             .iter()
             .flat_map(|t| t.iter())
             .map(|(k, v)| k.len() + v.as_ref().map_or(0, |v| v.len()) + 10)
             .sum();
         if size == 0 {
-            return Ok(0);
+            return Ok(());
         }
         let record = codec::encode_redo(
             group.iter().enumerate().flat_map(|(tree, writes)| {
@@ -1102,26 +1049,27 @@ impl SledStore {
         let mut key = REDO_PREFIX.to_vec();
         key.extend_from_slice(&writer.redo_seq.to_be_bytes());
         writer.redo_seq += 1;
+        let _visible = self.visible.write().unwrap_or_else(PoisonError::into_inner);
         let meta = &self.trees[META];
         meta.insert(&key[..], record)
             .map_err(|e| backend("writing a redo record", e))?;
-        if let (Some(applier), true) = (&self.applier, handover) {
-            return applier.submit(key, group);
+        for (tree, writes) in group.iter().enumerate() {
+            for (k, v) in writes {
+                match v {
+                    Some(v) => self.trees[tree].insert(&k[..], v.clone()),
+                    None => self.trees[tree].remove(&k[..]),
+                }
+                .map_err(|e| backend(&format!("writing tree `{}`", tree_name(tree)), e))?;
+            }
         }
-        let _visible = self.visible.write().unwrap_or_else(PoisonError::into_inner);
-        apply::apply_writes(&self.trees, &group)?;
         meta.remove(&key[..])
             .map_err(|e| backend("removing a redo record", e))?;
-        if let Some(applier) = &self.applier {
-            // A split group's earlier part: nothing of it is left to apply.
-            applier.wait_idle()?;
-        }
-        Ok(0)
+        Ok(())
     }
 
-    /// A command: run in a group, then durable as promised, then applied.
+    /// A command: run in a group, then durable as promised.
     fn command(&self, job: Job) -> StoreResult<Done> {
-        let (done, applied_by) = self.batcher.submit(
+        let done = self.batcher.submit(
             job,
             |jobs| self.run_group(jobs),
             || {
@@ -1131,9 +1079,6 @@ impl SledStore {
             },
         )?;
         self.durable()?;
-        if let (Some(applier), true) = (&self.applier, applied_by > 0) {
-            applier.wait(applied_by)?;
-        }
         Ok(done)
     }
 
@@ -1695,12 +1640,6 @@ impl PracticeStore for SledStore {
 
     fn import(&self, ods: &str, import: PracticeImport) -> StoreResult<ImportSummary> {
         let mut writer = self.lock_writer();
-        if writer.broken.is_none() {
-            // The import reads what the last command group wrote.
-            if let Some(Err(e)) = self.applier.as_ref().map(apply::Applier::wait_idle) {
-                writer.broken = Some(stopped(&e));
-            }
-        }
         if let Some(e) = &writer.broken {
             return Err(e.clone());
         }
@@ -1881,9 +1820,9 @@ mod tests {
             .is_some()
     }
 
-    fn version(result: &StoreResult<(Done, u64)>) -> u64 {
+    fn version(result: &StoreResult<Done>) -> u64 {
         match result {
-            Ok((Done::Patient(p), _)) => p.version,
+            Ok(Done::Patient(p)) => p.version,
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -1948,59 +1887,6 @@ mod tests {
         for n in 0..64 {
             assert!(written(&store, &format!("big{n}")));
         }
-    }
-
-    /// A job that succeeds only if `key` was written before it ran.
-    fn needs(key: &'static str) -> Job {
-        Box::new(move |v: &mut View<'_>| {
-            if v.get(COUNTERS, &keys::counter("A1", key))?.is_none() {
-                return Err(StoreError::Rejected(format!("{key} not visible")));
-            }
-            Ok(Done::Patient(PatientRecord {
-                id: key.to_owned(),
-                version: 0,
-                nhs_number: String::new(),
-                resource: Default::default(),
-                flags: Default::default(),
-            }))
-        })
-    }
-
-    #[test]
-    fn a_durable_group_is_applied_by_the_applier_and_the_next_group_sees_it() {
-        let store = SledStore::open_temporary(SledOptions::default()).expect("open");
-        store
-            .import(
-                "A1",
-                PracticeImport {
-                    practice: Some(gpconnect_core::testkit::practice_record()),
-                    ..Default::default()
-                },
-            )
-            .expect("import");
-        for round in 0..50 {
-            let key: &'static str = if round % 2 == 0 { "even" } else { "odd" };
-            let results = store.run_group(vec![job(key, false, false)]);
-            let applied_by = match &results[0] {
-                Ok((_, job)) => *job,
-                Err(e) => panic!("{e}"),
-            };
-            assert!(applied_by > 0, "an Immediate store hands the group over");
-            // No wait here: the next group's leader waits for this one.
-            if round > 0 {
-                let previous = if key == "even" { "odd" } else { "even" };
-                let next = store.run_group(vec![needs(previous)]);
-                assert!(next[0].is_ok(), "round {round}: {:?}", next[0]);
-            }
-        }
-        store
-            .applier
-            .as_ref()
-            .expect("applier")
-            .wait_idle()
-            .expect("applied");
-        assert_eq!(store.trees[META].scan_prefix(REDO_PREFIX).count(), 0);
-        assert!(written(&store, "even") && written(&store, "odd"));
     }
 
     /// A crash after the redo record reached the log but before (some of)

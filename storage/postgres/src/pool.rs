@@ -32,13 +32,33 @@ pub(crate) struct Manager {
     pub config: Config,
 }
 
+/// A failure to open or validate a connection, displayed with its causes
+/// (r2d2 keeps only the message of the last one, and `postgres::Error`
+/// alone says "error connecting to server" without why).
+#[derive(Debug)]
+pub struct ConnectError(postgres::Error);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = std::error::Error::source(&self.0);
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
 impl r2d2::ManageConnection for Manager {
     type Connection = Conn;
-    type Error = postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<Conn, postgres::Error> {
+    fn connect(&self) -> Result<Conn, ConnectError> {
         Ok(Conn {
-            client: self.config.connect(NoTls)?,
+            client: self.config.connect(NoTls).map_err(ConnectError)?,
             statements: HashMap::new(),
         })
     }
@@ -46,8 +66,8 @@ impl r2d2::ManageConnection for Manager {
     /// Run on every checkout: a connection the server dropped (a restart,
     /// an idle timeout) fails here and is replaced, so the first command
     /// after the database comes back does not fail on a dead connection.
-    fn is_valid(&self, conn: &mut Conn) -> Result<(), postgres::Error> {
-        conn.client.simple_query("").map(drop)
+    fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
+        conn.client.simple_query("").map(drop).map_err(ConnectError)
     }
 
     fn has_broken(&self, conn: &mut Conn) -> bool {

@@ -122,9 +122,49 @@ impl Default for PgOptions {
     }
 }
 
+/// The pool, held in an option only so that [`PgStore`]'s `Drop` can drop
+/// it off any tokio runtime (see [`off_runtime`]).
+struct Pool(Option<r2d2::Pool<Manager>>);
+
+impl Pool {
+    fn get(&self) -> Result<r2d2::PooledConnection<Manager>, Fail> {
+        match &self.0 {
+            Some(pool) => Ok(pool.get()?),
+            None => Err(Fail::Store(StoreError::Backend(
+                "PostgreSQL: the store is closed".to_owned(),
+            ))),
+        }
+    }
+
+    fn state(&self) -> Option<r2d2::State> {
+        self.0.as_ref().map(r2d2::Pool::state)
+    }
+}
+
+/// Run `f`, which blocks on PostgreSQL, where blocking is allowed.
+///
+/// The `postgres` client drives a tokio runtime of its own, and tokio
+/// panics when a runtime is entered (or dropped) on a thread that is
+/// running another runtime's tasks. So a call from async code on a
+/// multi-threaded runtime goes through `block_in_place` (which, on a
+/// thread of the blocking pool, such as the server's request handlers use,
+/// just runs `f`), and one from a current-thread runtime goes to a scoped
+/// thread of its own. Anywhere else `f` simply runs.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    match Handle::try_current() {
+        Err(_) => f(),
+        Ok(h) if h.runtime_flavor() == RuntimeFlavor::MultiThread => tokio::task::block_in_place(f),
+        Ok(_) => std::thread::scope(|s| match s.spawn(f).join() {
+            Ok(v) => v,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }),
+    }
+}
+
 /// The storage port on PostgreSQL (see the crate docs).
 pub struct PgStore {
-    pool: r2d2::Pool<Manager>,
+    pool: Pool,
     schema: String,
     /// Drop the schema when the store is dropped.
     temporary: bool,
@@ -135,8 +175,8 @@ impl std::fmt::Debug for PgStore {
         let state = self.pool.state();
         f.debug_struct("PgStore")
             .field("schema", &self.schema)
-            .field("connections", &state.connections)
-            .field("idle", &state.idle_connections)
+            .field("connections", &state.as_ref().map(|s| s.connections))
+            .field("idle", &state.as_ref().map(|s| s.idle_connections))
             .field("temporary", &self.temporary)
             .finish()
     }
@@ -202,14 +242,16 @@ impl PgStore {
                 options.lock_timeout.as_millis(),
                 options.statement_timeout.as_millis().max(1000) * 2,
             ));
-        let pool = r2d2::Pool::builder()
-            .max_size(options.pool_size.max(1))
-            .min_idle(Some(0))
-            .connection_timeout(options.checkout_timeout)
-            .test_on_check_out(true)
-            .build_unchecked(Manager { config });
+        let pool = off_runtime(move || {
+            r2d2::Pool::builder()
+                .max_size(options.pool_size.max(1))
+                .min_idle(Some(0))
+                .connection_timeout(options.checkout_timeout)
+                .test_on_check_out(true)
+                .build_unchecked(Manager { config })
+        });
         let store = PgStore {
-            pool,
+            pool: Pool(Some(pool)),
             schema: options.schema,
             temporary,
         };
@@ -218,8 +260,12 @@ impl PgStore {
     }
 
     fn migrate(&self) -> StoreResult<()> {
+        off_runtime(|| self.migrate_here())
+    }
+
+    fn migrate_here(&self) -> StoreResult<()> {
         let what = "creating or upgrading the schema";
-        let mut conn = self.pool.get().map_err(|e| backend(what, e.into()))?;
+        let mut conn = self.pool.get().map_err(|f| backend(what, f))?;
         let result = (|| {
             let mut tx = conn.client.transaction()?;
             let v = schema::migrate(&mut tx, &self.schema)?;
@@ -255,17 +301,17 @@ impl PgStore {
 
     /// Run `body` on a pooled connection outside a transaction (a read of
     /// one statement, or several that need not agree).
-    fn read<T>(
+    fn read<T: Send>(
         &self,
         what: &str,
-        body: impl FnOnce(&mut Db<'_, Client>) -> R<T>,
+        body: impl FnOnce(&mut Db<'_, Client>) -> R<T> + Send,
     ) -> StoreResult<T> {
         let run = || -> R<T> {
             let mut conn = self.pool.get()?;
             let Conn { client, statements } = &mut *conn;
             body(&mut Db { client, statements })
         };
-        run().map_err(|f| backend(what, f))
+        off_runtime(run).map_err(|f| backend(what, f))
     }
 
     /// Run `body` in a transaction at `isolation` and commit it, running it
@@ -273,7 +319,17 @@ impl PgStore {
     /// rolled back, so nothing of the failed attempt remains). An answer of
     /// the port (`Fail::Store`) rolls back and is returned as is. When every
     /// attempt lost, or a row lock timed out, the answer is `lost()`.
-    fn transaction<T>(
+    fn transaction<T: Send>(
+        &self,
+        isolation: IsolationLevel,
+        what: &str,
+        lost: impl Fn() -> StoreError + Send,
+        body: impl FnMut(&mut Db<'_, Transaction<'_>>) -> R<T> + Send,
+    ) -> StoreResult<T> {
+        off_runtime(|| self.transaction_here(isolation, what, lost, body))
+    }
+
+    fn transaction_here<T>(
         &self,
         isolation: IsolationLevel,
         what: &str,
@@ -326,12 +382,17 @@ impl PgStore {
 
 impl Drop for PgStore {
     fn drop(&mut self) {
-        if self.temporary {
-            if let Ok(mut conn) = self.pool.get() {
-                let _ = conn
-                    .client
-                    .batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.schema));
+        let pool = self.pool.0.take();
+        let drop_schema = self.temporary.then(|| self.schema.clone());
+        off_runtime(move || {
+            if let (Some(pool), Some(schema)) = (&pool, drop_schema) {
+                if let Ok(mut conn) = pool.get() {
+                    let _ = conn
+                        .client
+                        .batch_execute(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE"));
+                }
             }
-        }
+            drop(pool);
+        });
     }
 }

@@ -261,3 +261,32 @@ fn bad_options_and_an_unreachable_database_are_backend_errors() {
     }
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+/// The blocking client runs its own tokio runtime, which tokio forbids on
+/// a runtime's thread: the store steps off it, so async code (the server's
+/// start-up, a host's handlers) can open, use and drop it on either kind
+/// of runtime.
+#[test]
+fn the_store_can_be_opened_used_and_dropped_inside_a_tokio_runtime() {
+    for multi_thread in [true, false] {
+        let runtime = if multi_thread {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .build()
+        } else {
+            tokio::runtime::Builder::new_current_thread().build()
+        }
+        .expect("runtime");
+        runtime.block_on(async {
+            let store = support::temporary_store();
+            store.import(ODS, practice(1, 2)).expect("import");
+            let a = book_current(&store, &[slot_id(0, 0)], "2").expect("book");
+            assert_eq!(
+                store.appointment(ODS, &a.id).expect("read"),
+                Some(a),
+                "multi-thread: {multi_thread}"
+            );
+            drop(store);
+        });
+    }
+}

@@ -55,6 +55,25 @@ pub(crate) fn retryable(e: &postgres::Error) -> bool {
     )
 }
 
+/// The connection died (the server restarted or went away, or closed an
+/// idle session) rather than the statement failing: nothing of an
+/// uncommitted transaction on it remains, so it can be run again on
+/// another connection.
+pub(crate) fn connection_lost(e: &postgres::Error) -> bool {
+    if e.is_closed() {
+        return true;
+    }
+    if let Some(c) = code(e) {
+        // Class 08 (connection exception), 57P01-57P03 (the server is
+        // shutting down, crashed, or starting up).
+        return c.code().starts_with("08")
+            || *c == SqlState::ADMIN_SHUTDOWN
+            || *c == SqlState::CRASH_SHUTDOWN
+            || *c == SqlState::CANNOT_CONNECT_NOW;
+    }
+    std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+}
+
 /// `lock_timeout` expired waiting for a row another transaction holds.
 pub(crate) fn lock_timeout(e: &postgres::Error) -> bool {
     code(e) == Some(&SqlState::LOCK_NOT_AVAILABLE)

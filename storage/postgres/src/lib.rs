@@ -36,13 +36,16 @@
 //!   the race for its slots and is [`StoreError::SlotUnavailable`] (409
 //!   DUPLICATE_REJECTED), never a backend failure.
 //! - **Pool** ([`pool`]): [`r2d2`] over blocking [`postgres`] clients (the
-//!   port is synchronous), each connection validated on checkout and
-//!   keeping its prepared statements. Connect, checkout, statement and
-//!   lock timeouts are [`PgOptions`]. When the database is down a command
-//!   fails after the checkout timeout with [`StoreError::Backend`] ("PostgreSQL
-//!   is unavailable: ..."), which the engine answers with 500
-//!   INTERNAL_SERVER_ERROR and an OperationOutcome; the pool replaces dead
-//!   connections, so the store works again as soon as the database does.
+//!   port is synchronous), each keeping its prepared statements. Nothing
+//!   is sent to check a connection on checkout; a command whose connection
+//!   turns out dead (the server restarted) before it committed is run again
+//!   on another, so a restart costs no failed command (one that loses its
+//!   connection *during* COMMIT is not repeated: its outcome is unknown).
+//!   Connect, checkout, statement and lock timeouts are [`PgOptions`].
+//!   When the database is down a command fails after the checkout timeout
+//!   with [`StoreError::Backend`] ("PostgreSQL is unavailable: ..."), which
+//!   the engine answers with 500 INTERNAL_SERVER_ERROR and an
+//!   OperationOutcome; the store works again as soon as the database does.
 //! - **Versions and ids** come from PostgreSQL sequences (see [`schema`]):
 //!   fresh and increasing like the reference store's, with gaps where a
 //!   transaction failed after taking a value.
@@ -82,7 +85,7 @@ use std::time::Duration;
 use gpconnect_core::store::{StoreError, StoreResult};
 use postgres::{Client, IsolationLevel, Transaction};
 
-use crate::error::{Fail, R, backend, lock_timeout, retryable};
+use crate::error::{Fail, R, backend, connection_lost, describe, lock_timeout, retryable};
 use crate::pool::{Conn, Db, Manager};
 pub use crate::schema::SCHEMA_VERSION;
 
@@ -166,6 +169,9 @@ fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
 pub struct PgStore {
     pool: Pool,
     schema: String,
+    /// How many dead connections a command may meet before giving up: one
+    /// more than the pool holds.
+    reconnects: u32,
     /// Drop the schema when the store is dropped.
     temporary: bool,
 }
@@ -247,10 +253,15 @@ impl PgStore {
                 .max_size(options.pool_size.max(1))
                 .min_idle(Some(0))
                 .connection_timeout(options.checkout_timeout)
-                .test_on_check_out(true)
+                // No validation query per checkout (a round trip on every
+                // command): a connection found dead by its first statement
+                // is dropped and the work run again on another (see
+                // `read` and `transaction_here`).
+                .test_on_check_out(false)
                 .build_unchecked(Manager { config })
         });
         let store = PgStore {
+            reconnects: options.pool_size.max(1) + 1,
             pool: Pool(Some(pool)),
             schema: options.schema,
             temporary,
@@ -304,12 +315,23 @@ impl PgStore {
     fn read<T: Send>(
         &self,
         what: &str,
-        body: impl FnOnce(&mut Db<'_, Client>) -> R<T> + Send,
+        mut body: impl FnMut(&mut Db<'_, Client>) -> R<T> + Send,
     ) -> StoreResult<T> {
         let run = || -> R<T> {
-            let mut conn = self.pool.get()?;
-            let Conn { client, statements } = &mut *conn;
-            body(&mut Db { client, statements })
+            let mut lost = 0;
+            loop {
+                let mut conn = self.pool.get()?;
+                let Conn { client, statements } = &mut *conn;
+                let mut db = Db { client, statements };
+                // A read is one statement (or a few that need not agree):
+                // run it again on another connection if this one was dead.
+                match body(&mut db) {
+                    Err(Fail::Pg(e)) if connection_lost(&e) && lost < self.reconnects => {
+                        lost += 1;
+                    }
+                    other => return other,
+                }
+            }
         };
         off_runtime(run).map_err(|f| backend(what, f))
     }
@@ -337,6 +359,7 @@ impl PgStore {
         mut body: impl FnMut(&mut Db<'_, Transaction<'_>>) -> R<T>,
     ) -> StoreResult<T> {
         let mut attempt = 0;
+        let mut dead = 0;
         loop {
             attempt += 1;
             let result = (|| -> R<T> {
@@ -350,11 +373,29 @@ impl PgStore {
                     client: &mut tx,
                     statements,
                 })?;
-                tx.commit()?;
+                // Losing the connection during COMMIT leaves the outcome
+                // unknown: never run the command again after that.
+                tx.commit().map_err(|e| {
+                    if connection_lost(&e) {
+                        Fail::Store(StoreError::Backend(format!(
+                            "PostgreSQL: {what}: the connection was lost while committing, \
+                             so the change may or may not have been made: {}",
+                            describe(&e)
+                        )))
+                    } else {
+                        Fail::Pg(e)
+                    }
+                })?;
                 Ok(out)
             })();
             match result {
                 Ok(out) => return Ok(out),
+                // Before COMMIT, a dead connection rolled everything back:
+                // run the command again on another one.
+                Err(Fail::Pg(e)) if connection_lost(&e) && dead < self.reconnects => {
+                    dead += 1;
+                    attempt -= 1;
+                }
                 Err(Fail::Pg(e)) if retryable(&e) && attempt < MAX_ATTEMPTS => {
                     // Back off a little, more each time, so the transactions
                     // that collided do not collide again in step.

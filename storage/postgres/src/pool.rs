@@ -63,9 +63,9 @@ impl r2d2::ManageConnection for Manager {
         })
     }
 
-    /// Run on every checkout: a connection the server dropped (a restart,
-    /// an idle timeout) fails here and is replaced, so the first command
-    /// after the database comes back does not fail on a dead connection.
+    /// Not run on checkout (the pool is built without `test_on_check_out`,
+    /// which would cost every command a round trip); r2d2 uses it only for
+    /// connections it checks on its own.
     fn is_valid(&self, conn: &mut Conn) -> Result<(), ConnectError> {
         conn.client.simple_query("").map(drop).map_err(ConnectError)
     }

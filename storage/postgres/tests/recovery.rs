@@ -2,7 +2,8 @@
 //! `StoreError::Backend` within the checkout timeout (the engine answers
 //! 500 INTERNAL_SERVER_ERROR with an OperationOutcome), and once the
 //! server is back the same store (the same pool, whose connections all
-//! died) works again with no restart of gpconnect.
+//! died) works again with no restart of gpconnect; after a restart that
+//! no command saw, the dead pooled connections cost no failed command.
 //!
 //! Runs when `GPCONNECT_TEST_POSTGRES_CTL` names a command that takes
 //! `stop` or `start` for the server at `GPCONNECT_TEST_POSTGRES_URL`
@@ -164,5 +165,25 @@ fn the_store_fails_cleanly_while_the_database_is_down_and_recovers() {
         Some(before),
         "the booking made before the outage survived it"
     );
+    assert_eq!(read_organization(&engine).status, 200);
+
+    // A restart nobody saw: every pooled connection is dead, and the next
+    // commands meet them first. They are dropped and the commands run on
+    // fresh ones, with no error reaching the caller.
+    let warm = |store: &gpconnect_postgres::PgStore| {
+        std::thread::scope(|s| {
+            for n in 0..4 {
+                s.spawn(move || store.slot(ODS, &slot_id(0, n)).expect("read"));
+            }
+        })
+    };
+    warm(&store);
+    ctl("stop");
+    let mut restart = Restart(true);
+    ctl("start");
+    restart.0 = false;
+    warm(&store);
+    let again = book_current(&*store, &[slot_id(0, 2)], "2").expect("book after an unseen restart");
+    assert!(again.version > after.version);
     assert_eq!(read_organization(&engine).status, 200);
 }

@@ -9,7 +9,7 @@ use gpconnect_core::checks::jwt::{JwtProfile, Scope};
 use gpconnect_core::clock::{Clock, SystemClock};
 use gpconnect_core::engine::token::TokenSpec;
 use gpconnect_server::demo;
-use gpconnect_server::serve::{ServeOptions, import_files, open_store, serve};
+use gpconnect_server::serve::{ServeOptions, import_files, is_postgres_url, open_store, serve};
 use gpconnect_storage::Durability;
 
 #[derive(Debug, Parser)]
@@ -38,6 +38,12 @@ enum Command {
         /// The store's directory.
         #[arg(long, default_value = "./gpconnect-data")]
         data: PathBuf,
+        /// Keep the practices in PostgreSQL instead of sled in --data:
+        /// postgres://user:password@host:port/database (the schema
+        /// `gpconnect` is created or upgraded on start). The audit log
+        /// still defaults to --data.
+        #[arg(long, value_name = "URL", value_parser = parse_store)]
+        store: Option<String>,
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
@@ -105,6 +111,7 @@ fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve {
             data,
+            store,
             listen,
             imports,
             demo,
@@ -114,6 +121,7 @@ fn run(cli: Cli) -> Result<(), String> {
         } => {
             let options = ServeOptions {
                 data,
+                store,
                 listen,
                 imports,
                 demo,
@@ -175,6 +183,15 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{}", spec.encode().map_err(|e| e.to_string())?);
             Ok(())
         }
+    }
+}
+
+/// `--store`: a PostgreSQL URL.
+fn parse_store(url: &str) -> Result<String, String> {
+    if is_postgres_url(url) {
+        Ok(url.to_owned())
+    } else {
+        Err("expected a PostgreSQL URL: postgres://user:password@host:port/database".to_owned())
     }
 }
 

@@ -12,6 +12,7 @@ use gpconnect_core::fhir::Format;
 use gpconnect_core::foundations::{LocalPds, Pds, PdsError, PdsRecord, SoftwareInfo};
 use gpconnect_core::import::{ImportReport, import_practice};
 use gpconnect_core::store::{PracticeStore, SlotRecord, StoreError};
+use gpconnect_postgres::{PgOptions, PgStore};
 use gpconnect_storage::{Durability, SledOptions, SledStore};
 
 use crate::app::{AppState, router};
@@ -56,8 +57,11 @@ pub enum ServerError {
 /// What `gpconnect serve` runs with.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// The sled store's directory.
+    /// The sled store's directory (and the audit log's default one).
     pub data: PathBuf,
+    /// A PostgreSQL URL (`postgres://user:password@host:port/database`):
+    /// keep the practices there instead of in a sled store in `data`.
+    pub store: Option<String>,
     /// Address to listen on (port 0 picks a free one; the chosen address is
     /// printed).
     pub listen: SocketAddr,
@@ -100,6 +104,81 @@ pub fn open_store(data: &Path, durability: Durability) -> Result<SledStore, Serv
         data,
         SledOptions::with_durability(durability),
     )?)
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or
+/// `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Open the PostgreSQL store at `url`, creating or upgrading its schema
+/// (`gpconnect`).
+///
+/// # Errors
+/// The URL is not a PostgreSQL one, or the database cannot be reached or
+/// migrated.
+pub fn open_postgres(url: &str) -> Result<PgStore, ServerError> {
+    if !is_postgres_url(url) {
+        return Err(ServerError::Store(StoreError::Backend(
+            "--store takes a PostgreSQL URL: postgres://user:password@host:port/database"
+                .to_owned(),
+        )));
+    }
+    Ok(PgStore::open(url, PgOptions::default())?)
+}
+
+/// The store `serve` runs on, and how it is closed.
+enum Backend {
+    Sled(Arc<SledStore>),
+    Postgres(Arc<PgStore>),
+}
+
+impl Backend {
+    fn open(options: &ServeOptions) -> Result<Backend, ServerError> {
+        match &options.store {
+            Some(url) => {
+                // The audit log's default home.
+                std::fs::create_dir_all(&options.data).map_err(|error| ServerError::Io {
+                    context: format!("creating {}", options.data.display()),
+                    error,
+                })?;
+                let store = open_postgres(url)?;
+                tracing::info!(
+                    store = "postgres",
+                    schema = store.schema(),
+                    "opened the store"
+                );
+                Ok(Backend::Postgres(Arc::new(store)))
+            }
+            None => Ok(Backend::Sled(Arc::new(open_store(
+                &options.data,
+                options.durability,
+            )?))),
+        }
+    }
+
+    fn store(&self) -> Arc<dyn PracticeStore> {
+        match self {
+            Backend::Sled(s) => Arc::clone(s) as Arc<dyn PracticeStore>,
+            Backend::Postgres(s) => Arc::clone(s) as Arc<dyn PracticeStore>,
+        }
+    }
+
+    fn close(self) -> Result<(), ServerError> {
+        match self {
+            Backend::Sled(store) => match Arc::try_unwrap(store) {
+                Ok(store) => store.close().map_err(ServerError::from),
+                // A request task still holds the engine (it cannot, once
+                // serve has returned, but never skip the flush): flush what
+                // is there.
+                Err(store) => store.flush().map_err(ServerError::from),
+            },
+            // Every command committed before it answered; dropping the
+            // store closes the pool's connections.
+            Backend::Postgres(_) => Ok(()),
+        }
+    }
 }
 
 /// Import practice files (FHIR Bundles, JSON or XML by their first
@@ -205,7 +284,8 @@ pub async fn serve(
     on_listening: impl FnOnce(SocketAddr),
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    let store = Arc::new(open_store(&options.data, options.durability)?);
+    let backend = Backend::open(&options)?;
+    let store = backend.store();
     for report in import_files(&*store, &options.imports)? {
         tracing::info!(
             practice = %report.ods_code,
@@ -284,11 +364,7 @@ pub async fn serve(
     tracing::info!("stopped accepting; closing the store");
     audit.flush();
     drop(engine);
-    let closed = match Arc::try_unwrap(store) {
-        Ok(store) => store.close().map_err(ServerError::from),
-        // A request task still holds the engine (it cannot, once serve has
-        // returned, but never skip the flush): flush what is there.
-        Err(store) => store.flush().map_err(ServerError::from),
-    };
+    drop(store);
+    let closed = backend.close();
     served.and(closed)
 }

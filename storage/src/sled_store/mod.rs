@@ -114,6 +114,10 @@ pub const RESERVE_BLOCK: u64 = 1 << 16;
 /// threshold (a quarter of a 512 KiB segment), where a message would go to
 /// a separate file.
 pub const REDO_SPLIT: usize = 32 * 1024;
+/// How long opening waits for a directory's lock that a just-closed store
+/// may still hold (see `SledStore::open_db`).
+pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// When a command's changes are durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
@@ -768,10 +772,29 @@ impl SledStore {
         Self::open_config(config, &options)
     }
 
+    /// Open sled's database, waiting up to [`LOCK_WAIT`] for the directory's
+    /// lock. A store closed (or dropped) a moment ago can still hold it:
+    /// sled releases its file through background I/O work and epoch-deferred
+    /// drops that finish after `Db` is gone (sled's own tests block on the
+    /// lock for this reason). A directory another live store holds still
+    /// fails, after the wait.
+    fn open_db(config: &sled::Config) -> StoreResult<sled::Db> {
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match config.open() {
+                Err(sled::Error::Io(e))
+                    if e.to_string().starts_with("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => return other.map_err(|e| backend("opening the database", e)),
+            }
+        }
+    }
+
     fn open_config(config: sled::Config, options: &SledOptions) -> StoreResult<Self> {
-        let db = config
-            .open()
-            .map_err(|e| backend("opening the database", e))?;
+        let db = Self::open_db(&config)?;
         let mut opened = Vec::with_capacity(TREES);
         for name in TREE_NAMES {
             opened.push(
@@ -1976,6 +1999,27 @@ mod tests {
             .expect("register");
         assert_eq!(next.version, before.version + 1);
         assert_eq!(next.id, "p2");
+    }
+
+    /// sled lets go of the directory lock in the background after a close;
+    /// an immediate reopen (a host restarting its engine) must still work.
+    #[test]
+    fn closing_and_reopening_at_once_succeeds() {
+        let dir = tempfile::tempdir().expect("dir");
+        for round in 0..20 {
+            let store = SledStore::open(dir.path(), SledOptions::default())
+                .unwrap_or_else(|e| panic!("round {round}: {e}"));
+            store
+                .import(
+                    "A1",
+                    PracticeImport {
+                        practice: Some(gpconnect_core::testkit::practice_record()),
+                        ..Default::default()
+                    },
+                )
+                .expect("import");
+            store.close().expect("close");
+        }
     }
 
     #[test]

@@ -14,6 +14,9 @@
 //! - `raw_sled_insert7_flush/N`: as many keys as one booking writes, then
 //!   one `flush`.
 //!
+//! - `raw_fsync_after/N`: the fsync loop again after the stores, so the two
+//!   passes bracket the store figures on a disk whose speed drifts.
+//!
 //! At the end a summary prints each rate and its ratio to its limit.
 //! Run: `cargo bench -p gpconnect-benches --bench booking`
 //! (`GPCONNECT_BENCH_QUICK=1` for a short run).
@@ -100,7 +103,6 @@ fn booking(c: &mut Criterion) {
             b.iter_custom(|iters| rates.record(&id, iters, raw_fsync(&files, threads, iters)))
         });
     }
-    drop(files);
 
     let value = appointment_sized_value();
     let db = sled::Config::new()
@@ -149,6 +151,15 @@ fn booking(c: &mut Criterion) {
             });
         }
     }
+    // The disk again, last: a shared machine's disk drifts during a run, and
+    // the two passes bracket the store figures.
+    for threads in THREADS {
+        let id = format!("raw_fsync_after/{threads}");
+        g.bench_function(BenchmarkId::new("raw_fsync_after", threads), |b| {
+            b.iter_custom(|iters| rates.record(&id, iters, raw_fsync(&files, threads, iters)))
+        });
+    }
+    drop(files);
     g.finish();
 
     let mut rows = Vec::new();
@@ -165,6 +176,7 @@ fn booking(c: &mut Criterion) {
         rows.push((format!("sled_buffered/{threads}"), sled7.clone()));
         rows.push((format!("sled_durable/{threads}"), sled7));
         rows.push((format!("sled_durable/{threads}"), fsync));
+        rows.push((format!("raw_fsync_after/{threads}"), None));
     }
     rates.print("booking", &rows);
 }

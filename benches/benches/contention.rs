@@ -1,88 +1,129 @@
-//! Contention: 8 clients booking from a small pool of slots.
+//! Contention: 8 clients racing for a small pool of slots.
 //!
-//! `contention/<store>/<slots>`: [`MAX_THREADS`] client threads each
-//! repeatedly pick a slot of a shared pool of `slots` free slots, read it
-//! (`PracticeStore::slot`, as a client reads a search result), and try to
-//! book it at the version read. Most attempts lose (`SlotUnavailable`, or
-//! the slot was already busy when read); a winner cancels its booking at
-//! once so the slot returns to the pool. Criterion's throughput is
-//! *decided attempts* per second: a win (book + cancel) or a loss each
-//! count one.
+//! `contention/<store>/16`: in each round [`MAX_THREADS`] client threads
+//! all hold the same search result (the 16 free slots of one schedule and
+//! their versions, read untimed before the round) and each tries to book
+//! every one of them, single-slot, in its own order. Exactly one attempt
+//! per slot can win; the other seven lose with `SlotUnavailable`, so seven
+//! attempts in eight lose. Criterion's throughput is *decided attempts*
+//! (wins and losses) per second; a round is 128 attempts, and criterion's
+//! iteration count is rounded up to whole rounds (the time is scaled back
+//! to the iterations asked for).
 //!
-//! Proof that nothing was double-booked: every win increments a per-slot
-//! holder counter and asserts it was zero (decremented before the cancel);
-//! and after every timed call every slot is free, holds no appointment,
-//! and wins + losses equal the attempts made. The summary at the end
-//! prints wins, losses and the rates.
+//! Proof that nothing was double-booked, checked after every round
+//! (untimed) and failing the bench otherwise: each slot was won exactly
+//! once, every slot is busy and names the one appointment that won it,
+//! and every other attempt lost with `SlotUnavailable`. The winners are
+//! then cancelled (untimed) so the next round starts from a free pool.
 //!
 //! Run: `cargo bench -p gpconnect-benches --bench contention`.
 
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gpconnect_benches::*;
-use gpconnect_core::store::{PracticeStore, SlotStatus, StoreError};
+use gpconnect_core::store::{AppointmentRecord, PracticeStore, SlotStatus, StoreError};
 use gpconnect_storage::{Durability, MemoryStore};
+use jiff::Timestamp;
 
 const SLOTS: usize = 16;
+const ATTEMPTS: usize = SLOTS * MAX_THREADS;
 
-#[derive(Debug, Default)]
+/// Wins and losses over the whole bench of one store.
+#[derive(Debug, Default, Clone, Copy)]
 struct Tally {
-    wins: AtomicU64,
-    losses: AtomicU64,
+    wins: u64,
+    losses: u64,
 }
 
-fn contend<S: PracticeStore + ?Sized>(
+/// One round: every thread tries every slot of `pool`; returns the time the
+/// attempts took. Checks the round's outcome and frees the pool, untimed.
+fn round<S: PracticeStore + ?Sized>(
     store: &S,
-    ids: &[String],
-    holders: &[AtomicUsize],
-    tally: &Tally,
-    iters: u64,
+    pool: &[(String, Timestamp, u64)],
+    tally: &mut Tally,
 ) -> Duration {
-    let per_thread = split(iters, MAX_THREADS);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for (t, &n) in per_thread.iter().enumerate() {
-            scope.spawn(move || {
-                // A small LCG per thread: clients pick slots independently.
-                let mut x = (t as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-                for _ in 0..n {
-                    x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
-                    let k = (x >> 33) as usize % ids.len();
-                    let s = store
-                        .slot(ODS, &ids[k])
-                        .expect("slot")
-                        .expect("slot exists");
-                    if s.status != SlotStatus::Free {
-                        tally.losses.fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    match store.book(ODS, new_booking(&s.id, s.version, s.start)) {
-                        Ok(a) => {
-                            let before = holders[k].fetch_add(1, Ordering::SeqCst);
-                            assert_eq!(before, 0, "Slot/{} double-booked", s.id);
-                            holders[k].fetch_sub(1, Ordering::SeqCst);
-                            cancel(store, &a);
-                            tally.wins.fetch_add(1, Ordering::Relaxed);
+    let barrier = Barrier::new(MAX_THREADS + 1);
+    let (took, results) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..MAX_THREADS)
+            .map(|t| {
+                let barrier = &barrier;
+                scope.spawn(move || {
+                    let mut won: Vec<(usize, AppointmentRecord)> = Vec::new();
+                    let mut lost = 0u64;
+                    barrier.wait();
+                    for i in 0..SLOTS {
+                        // Each client walks the pool from its own offset.
+                        let k = (i + t * SLOTS / MAX_THREADS) % SLOTS;
+                        let (id, start, version) = &pool[k];
+                        match store.book(ODS, new_booking(id, *version, *start)) {
+                            Ok(a) => won.push((k, a)),
+                            Err(StoreError::SlotUnavailable { .. }) => lost += 1,
+                            Err(e) => panic!("book: {e}"),
                         }
-                        Err(StoreError::SlotUnavailable { .. }) => {
-                            tally.losses.fetch_add(1, Ordering::Relaxed);
-                        }
-                        Err(e) => panic!("book: {e}"),
                     }
-                }
-            });
-        }
+                    barrier.wait();
+                    (won, lost)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let started = Instant::now();
+        barrier.wait();
+        let took = started.elapsed();
+        let results: Vec<_> = handles
+            .into_iter()
+            .map(|h| h.join().expect("client thread"))
+            .collect();
+        (took, results)
     });
-    let took = started.elapsed();
-    // Untimed: the pool is whole again and nothing is left booked.
-    for id in ids {
+
+    // Untimed: nothing double-booked, nothing undecided.
+    let mut winner: Vec<Option<AppointmentRecord>> = vec![None; SLOTS];
+    let mut losses = 0;
+    for (won, lost) in results {
+        losses += lost;
+        for (k, a) in won {
+            assert!(
+                winner[k].is_none(),
+                "Slot/{} double-booked: {} and {}",
+                pool[k].0,
+                winner[k].as_ref().map_or("", |w| w.id.as_str()),
+                a.id
+            );
+            winner[k] = Some(a);
+        }
+    }
+    assert_eq!(losses as usize, ATTEMPTS - SLOTS, "wrong number of losses");
+    for ((id, _, _), w) in pool.iter().zip(&winner) {
+        let w = w
+            .as_ref()
+            .unwrap_or_else(|| panic!("Slot/{id} won by nobody"));
         let s = store.slot(ODS, id).expect("slot").expect("slot exists");
-        assert_eq!(s.status, SlotStatus::Free, "Slot/{id} left busy");
-        assert_eq!(s.appointment_id, None, "Slot/{id} left holding");
+        assert_eq!(s.status, SlotStatus::Busy, "Slot/{id} not busy");
+        assert_eq!(s.appointment_id.as_deref(), Some(w.id.as_str()));
+    }
+    tally.wins += SLOTS as u64;
+    tally.losses += losses;
+    for a in winner.iter().flatten() {
+        cancel(store, a);
     }
     took
+}
+
+/// The pool's current state, as a search would return it.
+fn read_pool<S: PracticeStore + ?Sized>(store: &S) -> Vec<(String, Timestamp, u64)> {
+    (0..SLOTS)
+        .map(|n| {
+            let s = store
+                .slot(ODS, &format!("0-0-{n}"))
+                .expect("slot")
+                .expect("slot exists");
+            assert_eq!(s.status, SlotStatus::Free);
+            (s.id, s.start, s.version)
+        })
+        .collect()
 }
 
 fn contention(c: &mut Criterion) {
@@ -99,27 +140,22 @@ fn contention(c: &mut Criterion) {
         store
             .import(ODS, practice(1, SLOTS, 1, 0.0))
             .expect("import");
-        let ids: Vec<String> = (0..SLOTS).map(|n| format!("0-0-{n}")).collect();
-        let holders: Vec<AtomicUsize> = (0..SLOTS).map(|_| AtomicUsize::new(0)).collect();
-        let tally = Tally::default();
+        let mut tally = Tally::default();
         let id = format!("{name}/{SLOTS}");
-        let attempts = AtomicU64::new(0);
         g.bench_function(BenchmarkId::new(name, SLOTS), |b| {
             b.iter_custom(|iters| {
-                attempts.fetch_add(iters, Ordering::Relaxed);
-                rates.record(&id, iters, contend(store, &ids, &holders, &tally, iters))
+                let rounds = iters.div_ceil(ATTEMPTS as u64).max(1);
+                let mut took = Duration::ZERO;
+                for _ in 0..rounds {
+                    let pool = read_pool(store);
+                    took += round(store, &pool, &mut tally);
+                }
+                let attempts = rounds * ATTEMPTS as u64;
+                rates.record(&id, attempts, took);
+                took.mul_f64(iters as f64 / attempts as f64)
             })
         });
-        let (w, l) = (
-            tally.wins.load(Ordering::Relaxed),
-            tally.losses.load(Ordering::Relaxed),
-        );
-        assert_eq!(
-            w + l,
-            attempts.load(Ordering::Relaxed),
-            "undecided attempts"
-        );
-        summary.push((id, w, l));
+        summary.push((id, tally));
     };
     run("memory", &MemoryStore::new());
     for (name, durability) in [
@@ -131,11 +167,16 @@ fn contention(c: &mut Criterion) {
     }
     g.finish();
 
-    eprintln!("\n== contention: {MAX_THREADS} clients, {SLOTS} slots (no slot double-booked) ==");
-    for (id, w, l) in summary {
+    eprintln!(
+        "\n== contention: {MAX_THREADS} clients racing for {SLOTS} slots; every round checked: no slot double-booked =="
+    );
+    for (id, t) in summary {
         let rate = rates.rate(&id).unwrap_or(0.0);
-        let share = 100.0 * w as f64 / (w + l).max(1) as f64;
-        eprintln!("{id:<24} {rate:>10.0} decided/s  wins {w} losses {l} ({share:.0}% won)");
+        let share = 100.0 * t.losses as f64 / (t.wins + t.losses).max(1) as f64;
+        eprintln!(
+            "{id:<24} {rate:>10.0} decided attempts/s  wins {} losses {} ({share:.1}% lost)",
+            t.wins, t.losses
+        );
     }
 }
 

@@ -33,7 +33,7 @@ const BUSY: f64 = 0.8;
 fn search(c: &mut Criterion) {
     let rates = Rates::default();
     let mut g = c.benchmark_group("search");
-    g.sample_size(20);
+    g.sample_size(10);
     let (warm, measure) = times(Duration::from_secs(1), Duration::from_secs(4));
     g.warm_up_time(warm);
     g.measurement_time(measure);

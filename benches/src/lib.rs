@@ -5,7 +5,7 @@
 //! a noisy machine. See `BENCHMARKS.md` at the workspace root.
 //!
 //! `GPCONNECT_BENCH_QUICK=1` shortens warm-up and measurement (see
-//! [`criterion`]) for a fast, noisier run.
+//! [`criterion()`] and [`times`]) for a fast, noisier run.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier, Mutex};

@@ -1,0 +1,189 @@
+//! Booking throughput beside its physical limits, in one run.
+//!
+//! `booking/*`: single-slot bookings per second on `MemoryStore`,
+//! `SledStore` with `Durability::Buffered` and with `Durability::Immediate`
+//! (durable when acknowledged), from 1, 2 and 8 client threads, each
+//! booking slots of its own schedule (the cancels that free them between
+//! rounds are not timed). Beside them, on the same disk (the system temp
+//! directory, `TMPDIR`) and in the same run:
+//!
+//! - `raw_fsync/N`: N threads each overwriting 1 KiB of its own file and
+//!   calling `File::sync_data`: the disk's durable-write rate;
+//! - `raw_sled_insert1_flush/N`: raw sled `insert` of one appointment-sized
+//!   value, then `flush`: the floor of any durable write on sled;
+//! - `raw_sled_insert7_flush/N`: as many keys as one booking writes, then
+//!   one `flush`.
+//!
+//! - `raw_fsync_after/N`: the fsync loop again after the stores, so the two
+//!   passes bracket the store figures on a disk whose speed drifts.
+//!
+//! At the end a summary prints each rate and its ratio to its limit.
+//! Run: `cargo bench -p gpconnect-benches --bench booking`
+//! (`GPCONNECT_BENCH_QUICK=1` for a short run).
+
+use std::io::{Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use gpconnect_benches::*;
+use gpconnect_storage::{Durability, MemoryStore};
+
+const THREADS: [usize; 3] = [1, 2, MAX_THREADS];
+
+fn raw_sled(
+    db: &sled::Db,
+    value: &[u8],
+    next: &AtomicU64,
+    keys: usize,
+    threads: usize,
+    iters: u64,
+) -> Duration {
+    let per_thread = split(iters, threads);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for &n in &per_thread {
+            scope.spawn(move || {
+                for _ in 0..n {
+                    for _ in 0..keys {
+                        let k = next.fetch_add(1, Ordering::Relaxed);
+                        db.insert(k.to_be_bytes(), value).expect("insert");
+                    }
+                    db.flush().expect("flush");
+                }
+            });
+        }
+    });
+    started.elapsed()
+}
+
+fn raw_fsync(files: &[std::fs::File], threads: usize, iters: u64) -> Duration {
+    let per_thread = split(iters, threads);
+    let block = [0x5au8; 1024];
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for (&n, file) in per_thread.iter().zip(files) {
+            scope.spawn(move || {
+                let mut f = file;
+                for _ in 0..n {
+                    f.seek(SeekFrom::Start(0)).expect("seek");
+                    f.write_all(&block).expect("write");
+                    f.sync_data().expect("sync_data");
+                }
+            });
+        }
+    });
+    started.elapsed()
+}
+
+fn booking(c: &mut Criterion) {
+    let rates = Rates::default();
+    let mut g = c.benchmark_group("booking");
+    g.throughput(Throughput::Elements(1));
+    g.sample_size(10);
+    let (warm, measure) = times(Duration::from_secs(1), Duration::from_secs(5));
+    g.warm_up_time(warm);
+    g.measurement_time(measure);
+
+    let raw_dir = tempfile::tempdir().expect("temp dir");
+    let files: Vec<std::fs::File> = (0..MAX_THREADS)
+        .map(|t| {
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(true)
+                .read(true)
+                .write(true)
+                .open(raw_dir.path().join(format!("fsync{t}")))
+                .expect("open fsync file")
+        })
+        .collect();
+    for threads in THREADS {
+        let id = format!("raw_fsync/{threads}");
+        g.bench_function(BenchmarkId::new("raw_fsync", threads), |b| {
+            b.iter_custom(|iters| rates.record(&id, iters, raw_fsync(&files, threads, iters)))
+        });
+    }
+
+    let value = appointment_sized_value();
+    let db = sled::Config::new()
+        .path(raw_dir.path().join("sled"))
+        .mode(sled::Mode::HighThroughput)
+        .cache_capacity(256 * 1024 * 1024)
+        .open()
+        .expect("raw sled");
+    let next = AtomicU64::new(0);
+    for threads in THREADS {
+        for keys in [1, BOOKING_KEYS] {
+            let name = format!("raw_sled_insert{keys}_flush");
+            let id = format!("{name}/{threads}");
+            g.bench_function(BenchmarkId::new(name, threads), |b| {
+                b.iter_custom(|iters| {
+                    rates.record(
+                        &id,
+                        iters,
+                        raw_sled(&db, &value, &next, keys, threads, iters),
+                    )
+                })
+            });
+        }
+    }
+    drop(db);
+
+    let memory = BookingBench::new(MemoryStore::new());
+    for threads in THREADS {
+        let id = format!("memory/{threads}");
+        g.bench_function(BenchmarkId::new("memory", threads), |b| {
+            b.iter_custom(|iters| rates.record(&id, iters, memory.run(threads, iters)))
+        });
+    }
+    drop(memory);
+
+    for (name, durability) in [
+        ("sled_buffered", Durability::Buffered),
+        ("sled_durable", Durability::Immediate),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let bench = BookingBench::new(sled_store(&dir, durability));
+        for threads in THREADS {
+            let id = format!("{name}/{threads}");
+            g.bench_function(BenchmarkId::new(name, threads), |b| {
+                b.iter_custom(|iters| rates.record(&id, iters, bench.run(threads, iters)))
+            });
+        }
+    }
+    // The disk again, last: a shared machine's disk drifts during a run, and
+    // the two passes bracket the store figures.
+    for threads in THREADS {
+        let id = format!("raw_fsync_after/{threads}");
+        g.bench_function(BenchmarkId::new("raw_fsync_after", threads), |b| {
+            b.iter_custom(|iters| rates.record(&id, iters, raw_fsync(&files, threads, iters)))
+        });
+    }
+    drop(files);
+    g.finish();
+
+    let mut rows = Vec::new();
+    for threads in THREADS {
+        let fsync = Some(format!("raw_fsync/{threads}"));
+        let sled7 = Some(format!("raw_sled_insert{BOOKING_KEYS}_flush/{threads}"));
+        rows.push((format!("raw_fsync/{threads}"), None));
+        rows.push((format!("raw_sled_insert1_flush/{threads}"), fsync.clone()));
+        rows.push((
+            format!("raw_sled_insert{BOOKING_KEYS}_flush/{threads}"),
+            fsync.clone(),
+        ));
+        rows.push((format!("memory/{threads}"), None));
+        rows.push((format!("sled_buffered/{threads}"), sled7.clone()));
+        rows.push((format!("sled_durable/{threads}"), sled7));
+        rows.push((format!("sled_durable/{threads}"), fsync));
+        rows.push((format!("raw_fsync_after/{threads}"), None));
+    }
+    rates.print("booking", &rows);
+}
+
+criterion_group! {
+    name = benches;
+    config = criterion();
+    targets = booking
+}
+criterion_main!(benches);

@@ -12,7 +12,10 @@
 //! - `raw_sled_insert1_flush/N`: raw sled `insert` of one appointment-sized
 //!   value, then `flush`: the floor of any durable write on sled;
 //! - `raw_sled_insert7_flush/N`: as many keys as one booking writes, then
-//!   one `flush`.
+//!   one `flush`;
+//! - `raw_sled_tx6_flush/N`: one sled multi-tree transaction writing six
+//!   keys, then `flush`: the floor of a design with a sled transaction per
+//!   command, which `SledStore` does not use (see its module docs).
 //!
 //! - `raw_fsync_after/N`: the fsync loop again after the stores, so the two
 //!   passes bracket the store figures on a disk whose speed drifts.
@@ -50,6 +53,42 @@ fn raw_sled(
                         db.insert(k.to_be_bytes(), value).expect("insert");
                     }
                     db.flush().expect("flush");
+                }
+            });
+        }
+    });
+    started.elapsed()
+}
+
+/// One multi-tree transaction writing a key in each of `trees`, then
+/// `flush`, from `threads` threads (sled pins its log for every
+/// transaction, so this floor sits below plain inserts).
+fn raw_sled_tx(
+    trees: &[sled::Tree],
+    value: &[u8],
+    next: &AtomicU64,
+    threads: usize,
+    iters: u64,
+) -> Duration {
+    use sled::Transactional;
+    let per_thread = split(iters, threads);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for &n in &per_thread {
+            scope.spawn(move || {
+                for _ in 0..n {
+                    let k = next.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+                    trees
+                        .transaction(
+                            |tx| -> sled::transaction::ConflictableTransactionResult<(), ()> {
+                                for t in tx {
+                                    t.insert(&k[..], value)?;
+                                }
+                                Ok(())
+                            },
+                        )
+                        .expect("transaction");
+                    trees[0].flush().expect("flush");
                 }
             });
         }
@@ -127,6 +166,22 @@ fn booking(c: &mut Criterion) {
             });
         }
     }
+    let trees: Vec<sled::Tree> = (0..6)
+        .map(|i| db.open_tree(format!("t{i}")).expect("tree"))
+        .collect();
+    for threads in THREADS {
+        let id = format!("raw_sled_tx6_flush/{threads}");
+        g.bench_function(BenchmarkId::new("raw_sled_tx6_flush", threads), |b| {
+            b.iter_custom(|iters| {
+                rates.record(
+                    &id,
+                    iters,
+                    raw_sled_tx(&trees, &value, &next, threads, iters),
+                )
+            })
+        });
+    }
+    drop(trees);
     drop(db);
 
     let memory = BookingBench::new(MemoryStore::new());
@@ -165,6 +220,7 @@ fn booking(c: &mut Criterion) {
     let mut rows = Vec::new();
     for threads in THREADS {
         let fsync = Some(format!("raw_fsync/{threads}"));
+        let sled1 = Some(format!("raw_sled_insert1_flush/{threads}"));
         let sled7 = Some(format!("raw_sled_insert{BOOKING_KEYS}_flush/{threads}"));
         rows.push((format!("raw_fsync/{threads}"), None));
         rows.push((format!("raw_sled_insert1_flush/{threads}"), fsync.clone()));
@@ -172,11 +228,21 @@ fn booking(c: &mut Criterion) {
             format!("raw_sled_insert{BOOKING_KEYS}_flush/{threads}"),
             fsync.clone(),
         ));
+        rows.push((format!("raw_sled_tx6_flush/{threads}"), sled1.clone()));
         rows.push((format!("memory/{threads}"), None));
         rows.push((format!("sled_buffered/{threads}"), sled7.clone()));
+        // The target: durable booking >= 0.9x raw insert + flush.
+        rows.push((format!("sled_durable/{threads}"), sled1));
         rows.push((format!("sled_durable/{threads}"), sled7));
         rows.push((format!("sled_durable/{threads}"), fsync));
         rows.push((format!("raw_fsync_after/{threads}"), None));
+    }
+    // Group commit: N durable clients against one.
+    for threads in &THREADS[1..] {
+        rows.push((
+            format!("sled_durable/{threads}"),
+            Some("sled_durable/1".to_owned()),
+        ));
     }
     rates.print("booking", &rows);
 }

@@ -57,7 +57,7 @@ fn round<S: PracticeStore + ?Sized>(
                         // Each client walks the pool from its own offset.
                         let k = (i + t * SLOTS / MAX_THREADS) % SLOTS;
                         let (id, start, version) = &pool[k];
-                        match store.book(ODS, new_booking(id, *version, *start)) {
+                        match store.book(ODS, new_booking(id, *version, *start, SHARED_LIMIT_KEY)) {
                             Ok(a) => won.push((k, a)),
                             Err(StoreError::SlotUnavailable { .. }) => lost += 1,
                             Err(e) => panic!("book: {e}"),

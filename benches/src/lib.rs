@@ -135,9 +135,14 @@ pub fn resource() -> stu3::Appointment {
     }
 }
 
-/// A single-slot booking of `id` at `version`, counting against one
-/// slot-count limit key shared by all clients (never reached).
-pub fn new_booking(id: &str, version: u64, start: Timestamp) -> NewBooking {
+/// The slot-count limit key every booking of the benches' consumer
+/// organisation on their day counts against (as in the engine, one per
+/// organisation and day).
+pub const SHARED_LIMIT_KEY: &str = "ods:B82001:2026-12-01";
+
+/// A single-slot booking of `id` at `version`, counting against the
+/// slot-count limit `limit_key` (never reached).
+pub fn new_booking(id: &str, version: u64, start: Timestamp, limit_key: &str) -> NewBooking {
     NewBooking {
         slots: vec![(id.to_owned(), version)],
         patient_id: "2".to_owned(),
@@ -145,7 +150,7 @@ pub fn new_booking(id: &str, version: u64, start: Timestamp) -> NewBooking {
         end: start + SignedDuration::from_mins(10),
         booking_ods: Some("B82001".to_owned()),
         limits: vec![LimitCheck {
-            key: "ods:B82001:2026-12-01".to_owned(),
+            key: limit_key.to_owned(),
             max: u32::MAX,
         }],
         now: now(),
@@ -201,16 +206,22 @@ pub fn split(iters: u64, threads: usize) -> Vec<usize> {
 }
 
 /// A store ready for the booking bench: one schedule of [`POOL`] slots per
-/// client thread, and the slots' current versions.
+/// client thread, and the slots' current versions. Shared by every booking
+/// bench (this crate's and the PostgreSQL backend's), so their figures
+/// measure the same workload.
 #[derive(Debug)]
 pub struct BookingBench<S> {
     store: Arc<S>,
     /// Per thread: (slot id, start, current version).
     pools: Vec<Mutex<Vec<(String, Timestamp, u64)>>>,
+    /// One limit key per client instead of [`SHARED_LIMIT_KEY`].
+    own_limit_keys: bool,
 }
 
 impl<S: PracticeStore + 'static> BookingBench<S> {
-    /// Import the practice into `store` and read the pools back.
+    /// Import the practice into `store` and read the pools back. Every
+    /// booking counts against [`SHARED_LIMIT_KEY`], as every booking of one
+    /// consumer organisation on one day does.
     pub fn new(store: S) -> Self {
         store
             .import(ODS, practice(MAX_THREADS, POOL, 1, 0.0))
@@ -237,7 +248,16 @@ impl<S: PracticeStore + 'static> BookingBench<S> {
         Self {
             store: Arc::new(store),
             pools,
+            own_limit_keys: false,
         }
+    }
+
+    /// Give each client its own limit key, so clients share no counter:
+    /// what the shared counter costs on a backend that holds its row lock
+    /// until commit.
+    pub fn with_own_limit_keys(mut self) -> Self {
+        self.own_limit_keys = true;
+        self
     }
 
     /// Book `iters` single slots from `threads` clients, each from its own
@@ -253,6 +273,11 @@ impl<S: PracticeStore + 'static> BookingBench<S> {
                 let barrier = &barrier;
                 let store = &self.store;
                 let pool = &self.pools[t];
+                let key = if self.own_limit_keys {
+                    format!("ods:B8200{t}:2026-12-01")
+                } else {
+                    SHARED_LIMIT_KEY.to_owned()
+                };
                 scope.spawn(move || {
                     let mut pool = pool.lock().expect("pool");
                     let mut left = n;
@@ -262,7 +287,7 @@ impl<S: PracticeStore + 'static> BookingBench<S> {
                         barrier.wait();
                         for (id, start, version) in pool.iter().take(chunk) {
                             let a = store
-                                .book(ODS, new_booking(id, *version, *start))
+                                .book(ODS, new_booking(id, *version, *start, &key))
                                 .expect("book");
                             booked.push(a);
                         }

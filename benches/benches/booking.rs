@@ -1,8 +1,10 @@
 //! Booking throughput beside its physical limits, in one run.
 //!
 //! `booking/*`: single-slot bookings per second on `MemoryStore`,
-//! `SledStore` with `Durability::Buffered` and with `Durability::Immediate`
-//! (durable when acknowledged), from 1, 2 and 8 client threads, each
+//! `SledStore` with `Durability::Buffered`, `Durability::Immediate`
+//! (`sled_durable`: acknowledged once sled's flush has written it to the
+//! device) and `Durability::Synced` (`sled_synced`: and `fdatasync`ed),
+//! from 1, 2 and 8 client threads, each
 //! booking slots of its own schedule (the cancels that free them between
 //! rounds are not timed). Beside them, on the same disk (the system temp
 //! directory, `TMPDIR`) and in the same run:
@@ -34,6 +36,21 @@ use gpconnect_storage::{Durability, MemoryStore};
 
 const THREADS: [usize; 3] = [1, 2, MAX_THREADS];
 
+/// Run `work(thread, n)` on `threads` threads sharing `iters` items and
+/// return the wall time until all are done.
+fn on_threads(threads: usize, iters: u64, work: impl Fn(usize, usize) + Sync) -> Duration {
+    let per_thread = split(iters, threads);
+    let work = &work;
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for (t, &n) in per_thread.iter().enumerate() {
+            scope.spawn(move || work(t, n));
+        }
+    });
+    started.elapsed()
+}
+
+/// Raw sled: `insert` `keys` appointment-sized values, then `flush`.
 fn raw_sled(
     db: &sled::Db,
     value: &[u8],
@@ -42,27 +59,20 @@ fn raw_sled(
     threads: usize,
     iters: u64,
 ) -> Duration {
-    let per_thread = split(iters, threads);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for &n in &per_thread {
-            scope.spawn(move || {
-                for _ in 0..n {
-                    for _ in 0..keys {
-                        let k = next.fetch_add(1, Ordering::Relaxed);
-                        db.insert(k.to_be_bytes(), value).expect("insert");
-                    }
-                    db.flush().expect("flush");
-                }
-            });
+    on_threads(threads, iters, |_, n| {
+        for _ in 0..n {
+            for _ in 0..keys {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                db.insert(k.to_be_bytes(), value).expect("insert");
+            }
+            db.flush().expect("flush");
         }
-    });
-    started.elapsed()
+    })
 }
 
 /// One multi-tree transaction writing a key in each of `trees`, then
-/// `flush`, from `threads` threads (sled pins its log for every
-/// transaction, so this floor sits below plain inserts).
+/// `flush` (sled pins its log for every transaction, so this floor sits
+/// below plain inserts).
 fn raw_sled_tx(
     trees: &[sled::Tree],
     value: &[u8],
@@ -71,48 +81,35 @@ fn raw_sled_tx(
     iters: u64,
 ) -> Duration {
     use sled::Transactional;
-    let per_thread = split(iters, threads);
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for &n in &per_thread {
-            scope.spawn(move || {
-                for _ in 0..n {
-                    let k = next.fetch_add(1, Ordering::Relaxed).to_be_bytes();
-                    trees
-                        .transaction(
-                            |tx| -> sled::transaction::ConflictableTransactionResult<(), ()> {
-                                for t in tx {
-                                    t.insert(&k[..], value)?;
-                                }
-                                Ok(())
-                            },
-                        )
-                        .expect("transaction");
-                    trees[0].flush().expect("flush");
-                }
-            });
+    on_threads(threads, iters, |_, n| {
+        for _ in 0..n {
+            let k = next.fetch_add(1, Ordering::Relaxed).to_be_bytes();
+            trees
+                .transaction(
+                    |tx| -> sled::transaction::ConflictableTransactionResult<(), ()> {
+                        for t in tx {
+                            t.insert(&k[..], value)?;
+                        }
+                        Ok(())
+                    },
+                )
+                .expect("transaction");
+            trees[0].flush().expect("flush");
         }
-    });
-    started.elapsed()
+    })
 }
 
+/// Each thread overwrites 1 KiB of its own file, then `sync_data`.
 fn raw_fsync(files: &[std::fs::File], threads: usize, iters: u64) -> Duration {
-    let per_thread = split(iters, threads);
     let block = [0x5au8; 1024];
-    let started = Instant::now();
-    std::thread::scope(|scope| {
-        for (&n, file) in per_thread.iter().zip(files) {
-            scope.spawn(move || {
-                let mut f = file;
-                for _ in 0..n {
-                    f.seek(SeekFrom::Start(0)).expect("seek");
-                    f.write_all(&block).expect("write");
-                    f.sync_data().expect("sync_data");
-                }
-            });
+    on_threads(threads, iters, |t, n| {
+        let mut f = &files[t];
+        for _ in 0..n {
+            f.seek(SeekFrom::Start(0)).expect("seek");
+            f.write_all(&block).expect("write");
+            f.sync_data().expect("sync_data");
         }
-    });
-    started.elapsed()
+    })
 }
 
 fn booking(c: &mut Criterion) {
@@ -196,6 +193,7 @@ fn booking(c: &mut Criterion) {
     for (name, durability) in [
         ("sled_buffered", Durability::Buffered),
         ("sled_durable", Durability::Immediate),
+        ("sled_synced", Durability::Synced),
     ] {
         let dir = tempfile::tempdir().expect("temp dir");
         let bench = BookingBench::new(sled_store(&dir, durability));
@@ -234,15 +232,16 @@ fn booking(c: &mut Criterion) {
         // The target: durable booking >= 0.9x raw insert + flush.
         rows.push((format!("sled_durable/{threads}"), sled1));
         rows.push((format!("sled_durable/{threads}"), sled7));
-        rows.push((format!("sled_durable/{threads}"), fsync));
+        rows.push((format!("sled_durable/{threads}"), fsync.clone()));
+        // Synced pays a real fdatasync per group: its floor is the disk's.
+        rows.push((format!("sled_synced/{threads}"), fsync));
         rows.push((format!("raw_fsync_after/{threads}"), None));
     }
     // Group commit: N durable clients against one.
-    for threads in &THREADS[1..] {
-        rows.push((
-            format!("sled_durable/{threads}"),
-            Some("sled_durable/1".to_owned()),
-        ));
+    for name in ["sled_durable", "sled_synced"] {
+        for threads in &THREADS[1..] {
+            rows.push((format!("{name}/{threads}"), Some(format!("{name}/1"))));
+        }
     }
     rates.print("booking", &rows);
 }

@@ -15,7 +15,10 @@
 
 /**
  * `gpc_engine_options_set_sled_durability`: a booking is acknowledged only
- * once it is on disk (the default).
+ * once sled has flushed it to the device (the default): it survives the
+ * process being killed; on power loss the latest acknowledged bookings may
+ * be lost (each whole), because sled's flush on Linux does not sync the
+ * device's write cache.
  */
 #define GPC_SLED_DURABILITY_IMMEDIATE 0
 
@@ -26,6 +29,14 @@
  * store.
  */
 #define GPC_SLED_DURABILITY_BUFFERED 1
+
+/**
+ * `gpc_engine_options_set_sled_durability`: as
+ * `GPC_SLED_DURABILITY_IMMEDIATE`, then `fdatasync` of sled's log, so an
+ * acknowledged booking survives power loss; costs the disk's sync latency
+ * once per group of concurrent bookings.
+ */
+#define GPC_SLED_DURABILITY_SYNCED 2
 
 /**
  * `gpc_host_storage.begin` mode: the transaction only reads.
@@ -412,8 +423,8 @@ gpc_result gpc_engine_options_set_public_base_url(struct gpc_engine_options *opt
 
 /**
  * Sets when a sled store acknowledges a command:
- * `GPC_SLED_DURABILITY_IMMEDIATE` (default) or
- * `GPC_SLED_DURABILITY_BUFFERED`. Only `gpc_engine_open_sled` reads it.
+ * `GPC_SLED_DURABILITY_IMMEDIATE` (default), `GPC_SLED_DURABILITY_SYNCED`
+ * or `GPC_SLED_DURABILITY_BUFFERED`. Only `gpc_engine_open_sled` reads it.
  */
 gpc_result gpc_engine_options_set_sled_durability(struct gpc_engine_options *options,
                                                   uint32_t durability);

@@ -43,13 +43,21 @@ pub struct gpc_engine_options {
 }
 
 /// `gpc_engine_options_set_sled_durability`: a booking is acknowledged only
-/// once it is on disk (the default).
+/// once sled has flushed it to the device (the default): it survives the
+/// process being killed; on power loss the latest acknowledged bookings may
+/// be lost (each whole), because sled's flush on Linux does not sync the
+/// device's write cache.
 pub const GPC_SLED_DURABILITY_IMMEDIATE: u32 = 0;
 /// `gpc_engine_options_set_sled_durability`: a booking is acknowledged on
 /// commit and flushed in the background within about 500 ms; a crash can
 /// lose the latest acknowledged bookings (each whole), never corrupt the
 /// store.
 pub const GPC_SLED_DURABILITY_BUFFERED: u32 = 1;
+/// `gpc_engine_options_set_sled_durability`: as
+/// `GPC_SLED_DURABILITY_IMMEDIATE`, then `fdatasync` of sled's log, so an
+/// acknowledged booking survives power loss; costs the disk's sync latency
+/// once per group of concurrent bookings.
+pub const GPC_SLED_DURABILITY_SYNCED: u32 = 2;
 
 /// What the options hold.
 #[derive(Debug, Clone, Default)]
@@ -283,8 +291,8 @@ pub unsafe extern "C" fn gpc_engine_options_set_public_base_url(
 }
 
 /// Sets when a sled store acknowledges a command:
-/// `GPC_SLED_DURABILITY_IMMEDIATE` (default) or
-/// `GPC_SLED_DURABILITY_BUFFERED`. Only `gpc_engine_open_sled` reads it.
+/// `GPC_SLED_DURABILITY_IMMEDIATE` (default), `GPC_SLED_DURABILITY_SYNCED`
+/// or `GPC_SLED_DURABILITY_BUFFERED`. Only `gpc_engine_open_sled` reads it.
 #[unsafe(no_mangle)]
 pub extern "C" fn gpc_engine_options_set_sled_durability(
     options: *mut gpc_engine_options,
@@ -294,9 +302,10 @@ pub extern "C" fn gpc_engine_options_set_sled_durability(
         let durability = match durability {
             GPC_SLED_DURABILITY_IMMEDIATE => Durability::Immediate,
             GPC_SLED_DURABILITY_BUFFERED => Durability::Buffered,
+            GPC_SLED_DURABILITY_SYNCED => Durability::Synced,
             other => {
                 return Err(FfiError::argument(format!(
-                    "`durability` {other} is neither GPC_SLED_DURABILITY_IMMEDIATE (0) nor GPC_SLED_DURABILITY_BUFFERED (1)"
+                    "`durability` {other} is none of GPC_SLED_DURABILITY_IMMEDIATE (0), GPC_SLED_DURABILITY_BUFFERED (1) and GPC_SLED_DURABILITY_SYNCED (2)"
                 )));
             }
         };

@@ -4,12 +4,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 use gpconnect_core::checks::jwt::{JwtProfile, Scope};
 use gpconnect_core::clock::{Clock, SystemClock};
 use gpconnect_core::engine::token::TokenSpec;
 use gpconnect_server::demo;
-use gpconnect_server::serve::{ServeOptions, import_files, is_postgres_url, open_store, serve};
+use gpconnect_server::serve::{
+    DurabilityArg, ServeOptions, import_files, is_postgres_url, open_store, serve,
+};
 use gpconnect_storage::Durability;
 
 /// A booking allocates and frees a few hundred small buffers (headers,
@@ -27,14 +29,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-enum DurabilityArg {
-    /// Acknowledge a booking once it is on disk (default).
-    Immediate,
-    /// Acknowledge on commit; flush in the background.
-    Buffered,
 }
 
 #[derive(Debug, Subcommand)]
@@ -132,10 +126,7 @@ fn run(cli: Cli) -> Result<(), String> {
                 imports,
                 demo,
                 audit_log,
-                durability: match durability {
-                    DurabilityArg::Immediate => Durability::Immediate,
-                    DurabilityArg::Buffered => Durability::Buffered,
-                },
+                durability: durability.durability(),
                 public_base_url,
             };
             let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -19,6 +19,39 @@ use crate::app::{AppState, router};
 use crate::audit::AuditLog;
 use crate::demo;
 
+/// `--durability`: when the sled store acknowledges a booking (see
+/// [`Durability`] for what each survives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DurabilityArg {
+    /// Once sled has flushed it to the device: survives the process being
+    /// killed; power loss may lose the latest bookings (default).
+    Immediate,
+    /// As immediate, then `fdatasync`: survives power loss.
+    Synced,
+    /// On commit, flushed in the background within about 500 ms.
+    Buffered,
+}
+
+impl DurabilityArg {
+    /// The store's durability.
+    pub fn durability(self) -> Durability {
+        match self {
+            Self::Immediate => Durability::Immediate,
+            Self::Synced => Durability::Synced,
+            Self::Buffered => Durability::Buffered,
+        }
+    }
+
+    /// The flag's value, as `--durability` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Immediate => "immediate",
+            Self::Synced => "synced",
+            Self::Buffered => "buffered",
+        }
+    }
+}
+
 /// Why the server could not start or stop cleanly.
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {

@@ -61,6 +61,25 @@ fn loadgen_starts_its_own_server_books_the_count_and_rebooks_when_slots_run_out(
 }
 
 #[test]
+fn a_synced_server_books_every_request() {
+    // `--durability synced` adds fdatasync to each group's flush.
+    let report = loadgen(&[
+        "--bookings",
+        "200",
+        "--clients",
+        "4",
+        "--schedules",
+        "1",
+        "--durability",
+        "synced",
+    ]);
+    assert_eq!(report["bookings"], 200, "{report}");
+    assert_eq!(report["errors"], 0, "{report}");
+    assert_eq!(report["durability"], "synced");
+    assert_sane_figures(&report);
+}
+
+#[test]
 fn loadgen_against_a_running_server_makes_real_bookings() {
     let s = Server::demo();
     let report = loadgen(&[

@@ -1,5 +1,5 @@
 //! The conformance suite against every backend, so they cannot drift: the
-//! reference `MemoryStore`, `SledStore` in both durability modes, and the
+//! reference `MemoryStore`, `SledStore` in every durability mode, and the
 //! example host adapter `TableStore`.
 
 mod memory {
@@ -11,6 +11,17 @@ mod sled_immediate {
 
     fn store() -> SledStore {
         SledStore::open_temporary(SledOptions::with_durability(Durability::Immediate))
+            .expect("temporary sled store")
+    }
+
+    gpconnect_storage::conformance_tests!(store);
+}
+
+mod sled_synced {
+    use gpconnect_storage::{Durability, SledOptions, SledStore};
+
+    fn store() -> SledStore {
+        SledStore::open_temporary(SledOptions::with_durability(Durability::Synced))
             .expect("temporary sled store")
     }
 

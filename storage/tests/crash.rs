@@ -23,16 +23,18 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use gpconnect_core::store::*;
-use gpconnect_storage::{SledOptions, SledStore};
+use gpconnect_storage::{Durability, SledOptions, SledStore};
 
 const CHILD_ENV: &str = "GPCONNECT_CRASH_CHILD_DIR";
+/// Set (to anything) for a child that opens the store `Durability::Synced`.
+const SYNCED_ENV: &str = "GPCONNECT_CRASH_CHILD_SYNCED";
 const SLOTS: usize = 60;
 
-fn options() -> SledOptions {
+fn options(durability: Durability) -> SledOptions {
     SledOptions {
         // Small blocks: reservations happen (and get interrupted) often.
         counter_reserve_block: 16,
-        ..SledOptions::default()
+        ..SledOptions::with_durability(durability)
     }
 }
 
@@ -42,7 +44,13 @@ fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let store = Arc::new(SledStore::open(&dir, options()).expect("child opens the store"));
+    let durability = if std::env::var_os(SYNCED_ENV).is_some() {
+        Durability::Synced
+    } else {
+        Durability::Immediate
+    };
+    let store =
+        Arc::new(SledStore::open(&dir, options(durability)).expect("child opens the store"));
     let out = Arc::new(Mutex::new(std::io::stdout()));
     let say = |out: &Mutex<std::io::Stdout>, line: String| {
         let out = out.lock().expect("stdout lock");
@@ -109,7 +117,7 @@ fn cycles() -> usize {
 fn acknowledged_bookings_survive_sigkill() {
     let dir = tempfile::tempdir().expect("temp dir");
     {
-        let store = SledStore::open(dir.path(), options()).expect("open");
+        let store = SledStore::open(dir.path(), options(Durability::Immediate)).expect("open");
         store.import(ODS, practice(1, SLOTS)).expect("import");
         store.close().expect("close");
     }
@@ -124,7 +132,13 @@ fn acknowledged_bookings_survive_sigkill() {
     let mut total_lines = 0usize;
     let mut cycles_with_bookings = 0usize;
     for cycle in 0..cycles {
-        let mut child = Command::new(&exe)
+        let mut child = Command::new(&exe);
+        // Every other cycle the child adds fdatasync (the same promise to
+        // a killed process, another write path to recover from).
+        if cycle % 2 == 1 {
+            child.env(SYNCED_ENV, "1");
+        }
+        let mut child = child
             .args(["crash_child", "--exact", "--nocapture", "--test-threads=1"])
             .env(CHILD_ENV, dir.path())
             .stdout(Stdio::piped())
@@ -207,7 +221,7 @@ fn acknowledged_bookings_survive_sigkill() {
             cycles_with_bookings += 1;
         }
 
-        let store = SledStore::open(dir.path(), options())
+        let store = SledStore::open(dir.path(), options(Durability::Immediate))
             .unwrap_or_else(|e| panic!("cycle {cycle}: the store does not reopen: {e}"));
         for (id, a) in &acked {
             let stored = store

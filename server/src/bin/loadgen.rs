@@ -56,7 +56,7 @@ use gpconnect_core::engine::{Engine, EngineConfig, HttpRequest};
 use gpconnect_core::foundations::LocalPds;
 use gpconnect_core::store::PracticeStore;
 use gpconnect_server::audit::AuditLog;
-use gpconnect_server::serve::{PracticePds, import_files, open_store, software};
+use gpconnect_server::serve::{DurabilityArg, PracticePds, import_files, open_store, software};
 use jiff::{SignedDuration, Span, Timestamp};
 use serde_json::{Value, json};
 
@@ -70,14 +70,6 @@ const LOAD_ASID: &str = "900000000002";
 const SLOTS_PER_DAY: i64 = 60;
 /// Days of slots in the generated practice (tomorrow through +14).
 const LOAD_DAYS: i64 = 14;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Durability {
-    /// Acknowledge a booking once it is on disk.
-    Immediate,
-    /// Acknowledge on commit; flush in the background.
-    Buffered,
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum OnExhaustion {
@@ -109,7 +101,7 @@ struct Args {
     duration: Option<f64>,
     /// Durability of the server loadgen starts (ignored with --url).
     #[arg(long, value_enum, default_value = "immediate")]
-    durability: Durability,
+    durability: DurabilityArg,
     /// What a client does when its slots run out.
     #[arg(long, value_enum, default_value = "rebook")]
     on_exhaustion: OnExhaustion,
@@ -191,10 +183,7 @@ fn run(args: Args) -> Result<bool, String> {
         (None, Some(_)) => None,
         (None, None) => Some(20_000),
     };
-    let durability_name = match args.durability {
-        Durability::Immediate => "immediate",
-        Durability::Buffered => "buffered",
-    };
+    let durability_name = args.durability.name();
     let mut own: Option<Own> = None;
     let mut server_pid: Option<u32> = None;
     let (transport, ods, asid, durability, server) = match &args.url {
@@ -922,10 +911,7 @@ fn start_server(args: &Args, dir: &Path, practice: &Path) -> Result<(Child, Stri
             .map_err(|e| e.to_string())?
             .with_file_name("gpconnect"),
     };
-    let durability = match args.durability {
-        Durability::Immediate => "immediate",
-        Durability::Buffered => "buffered",
-    };
+    let durability = args.durability.name();
     let mut child = Command::new(&binary)
         .arg("serve")
         .arg("--data")
@@ -972,10 +958,7 @@ fn in_process_engine(
     practice: &Path,
     args: &Args,
 ) -> Result<(Arc<Engine>, Arc<AuditLog>), String> {
-    let durability = match args.durability {
-        Durability::Immediate => gpconnect_storage::Durability::Immediate,
-        Durability::Buffered => gpconnect_storage::Durability::Buffered,
-    };
+    let durability = args.durability.durability();
     let store = Arc::new(open_store(&dir.join("data"), durability).map_err(|e| e.to_string())?);
     import_files(&*store, &[practice.to_path_buf()]).map_err(|e| e.to_string())?;
     let pds = PracticePds::new(

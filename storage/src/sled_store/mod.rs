@@ -63,6 +63,9 @@
 //! - **Durability.** [`Durability::Immediate`] (the default) acknowledges a
 //!   command only after a flush that covers it, with **group commit** (see
 //!   `group_commit`): concurrent committers share one flush.
+//!   [`Durability::Synced`] adds an `fdatasync` of sled's log to each
+//!   group's flush, for stable storage across power loss (sled's own flush
+//!   is `sync_file_range` on Linux; see [`Durability`]).
 //!   [`Durability::Buffered`] acknowledges on commit and lets sled's
 //!   background flusher (every [`SledOptions::flush_every_ms`]) or
 //!   [`SledStore::flush`] make it durable: a crash may lose the most recent
@@ -121,10 +124,23 @@ pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 /// When a command's changes are durable.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Durability {
-    /// A command returns only once it is durable (flushed and synced),
-    /// sharing flushes between concurrent committers (group commit).
+    /// A command returns only once sled has flushed the log write that
+    /// holds it, sharing flushes between concurrent committers (group
+    /// commit). The write has then left the process and reached the
+    /// device: it survives the process being killed (`kill -9`). sled
+    /// 0.34's flush on Linux is `sync_file_range`, which neither persists
+    /// the log file's size nor flushes the device's volatile write cache,
+    /// so on power loss or an OS crash the latest acknowledged commands may
+    /// be lost (each completely, never part of one) — the guarantee of
+    /// SQLite's WAL mode with `synchronous=NORMAL`. Use
+    /// [`Durability::Synced`] where that matters.
     #[default]
     Immediate,
+    /// As [`Durability::Immediate`], and the group's flush is followed by
+    /// `fdatasync` of sled's log file, so an acknowledged command is on
+    /// stable storage and survives power loss. It costs the disk's real
+    /// sync latency once per group (see `BENCHMARKS.md`).
+    Synced,
     /// A command returns on commit; sled flushes in the background every
     /// [`SledOptions::flush_every_ms`]. A crash can lose the latest
     /// acknowledged commands (each completely), never corrupt the store.
@@ -728,6 +744,8 @@ pub struct SledStore {
     visible: RwLock<()>,
     batcher: Batcher<Job, StoreResult<Done>>,
     group: GroupCommit,
+    /// sled's log file, synced after each flush: [`Durability::Synced`] only.
+    log: Option<std::fs::File>,
     closed: bool,
 }
 
@@ -738,6 +756,16 @@ impl fmt::Debug for SledStore {
             .field("closed", &self.closed)
             .finish_non_exhaustive()
     }
+}
+
+/// Flush `db`'s log, then `fdatasync` `log` if given (see
+/// [`Durability::Synced`] for why sled's flush alone is not enough).
+fn sync_log(db: &sled::Db, log: Option<&std::fs::File>) -> sled::Result<usize> {
+    let flushed = db.flush()?;
+    if let Some(log) = log {
+        log.sync_data()?;
+    }
+    Ok(flushed)
 }
 
 impl SledStore {
@@ -837,7 +865,15 @@ impl SledStore {
         // From now until a clean close, a crash is an unclean shutdown.
         meta.remove(CLEAN_KEY)
             .map_err(|e| backend("clearing the clean-shutdown flag", e))?;
-        db.flush().map_err(|e| backend("flushing after open", e))?;
+        // sled's log (`<dir>/db`, sled 0.34's layout), opened only to sync
+        // it: a sync through any descriptor of the file covers its data.
+        let log = match options.durability {
+            Durability::Synced => Some(std::fs::File::open(config.get_path().join("db")).map_err(
+                |e| StoreError::Backend(format!("sled: opening the log to sync it: {e}")),
+            )?),
+            Durability::Immediate | Durability::Buffered => None,
+        };
+        sync_log(&db, log.as_ref()).map_err(|e| backend("flushing after open", e))?;
         Ok(Self {
             db,
             trees,
@@ -852,6 +888,7 @@ impl SledStore {
             visible: RwLock::new(()),
             batcher: Batcher::default(),
             group: GroupCommit::default(),
+            log,
             closed: false,
         })
     }
@@ -864,10 +901,13 @@ impl SledStore {
     /// Make every committed command durable (useful with
     /// [`Durability::Buffered`]).
     pub fn flush(&self) -> StoreResult<()> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| backend("flushing", e))
+        self.sync().map(|_| ()).map_err(|e| backend("flushing", e))
+    }
+
+    /// Flush sled's log, then sync it when the store is
+    /// [`Durability::Synced`].
+    fn sync(&self) -> sled::Result<usize> {
+        sync_log(&self.db, self.log.as_ref())
     }
 
     /// Write the counters, flush and mark the shutdown clean. Dropping the
@@ -938,8 +978,7 @@ impl SledStore {
         self.trees[META]
             .insert(counter.reserved_key, &reserved.to_be_bytes()[..])
             .map_err(|e| backend("writing a counter reservation", e))?;
-        self.db
-            .flush()
+        self.sync()
             .map_err(|e| backend("flushing a counter reservation", e))?;
         counter.durable_reserved.store(reserved, Ordering::Release);
         Ok(())
@@ -1118,10 +1157,10 @@ impl SledStore {
     /// Wait until everything committed so far is durable, if the store
     /// promises it.
     fn durable(&self) -> StoreResult<()> {
-        if self.durability == Durability::Immediate {
-            self.group.wait_durable(|| self.db.flush())?;
+        match self.durability {
+            Durability::Immediate | Durability::Synced => self.group.wait_durable(|| self.sync()),
+            Durability::Buffered => Ok(()),
         }
-        Ok(())
     }
 
     fn require_practice(&self, ods: &str) -> StoreResult<()> {

@@ -60,6 +60,12 @@ use gpconnect_server::serve::{DurabilityArg, PracticePds, import_files, open_sto
 use jiff::{SignedDuration, Span, Timestamp};
 use serde_json::{Value, json};
 
+/// The allocator the `gpconnect` binary uses, so `--in-process` runs the
+/// engine as the server does, and the client threads cost less CPU beside
+/// the server they measure.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The demo practice.
 const DEMO_ODS: &str = "A00001";
 const DEMO_ASID: &str = "900000000001";

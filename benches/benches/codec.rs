@@ -52,7 +52,9 @@ fn codec(c: &mut Criterion) {
         })
     });
     g.bench_function("typed_write", |b| {
-        timed(b, &rates, "json/typed_write", || to_json(black_box(&doc.typed)))
+        timed(b, &rates, "json/typed_write", || {
+            to_json(black_box(&doc.typed))
+        })
     });
     g.bench_function("value_write", |b| {
         timed(b, &rates, "json/value_write", || {
@@ -71,7 +73,9 @@ fn codec(c: &mut Criterion) {
         })
     });
     g.bench_function("typed_write", |b| {
-        timed(b, &rates, "xml/typed_write", || to_xml(black_box(&doc.typed)))
+        timed(b, &rates, "xml/typed_write", || {
+            to_xml(black_box(&doc.typed))
+        })
     });
     g.finish();
 

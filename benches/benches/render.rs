@@ -73,12 +73,18 @@ fn bench(c: &mut Criterion) {
         group.finish();
     }
 
-    eprintln!("\n== render: {ITEMS}-item record (MB/s of HTML over every timed call, warm-up included) ==");
+    eprintln!(
+        "\n== render: {ITEMS}-item record (MB/s of HTML over every timed call, warm-up included) =="
+    );
     for (view, bytes) in &sizes {
         for part in ["writer", "guard", "render"] {
             let id = format!("{view}/{part}");
             let Some(r) = rates.rate(&id) else { continue };
-            eprintln!("{id:<28} {:>8.1} MB/s  {:>8.2} ms/view", r * *bytes as f64 / 1e6, 1e3 / r);
+            eprintln!(
+                "{id:<28} {:>8.1} MB/s  {:>8.2} ms/view",
+                r * *bytes as f64 / 1e6,
+                1e3 / r
+            );
         }
         let (Some(g), Some(all)) = (
             rates.rate(&format!("{view}/guard")),

@@ -7,6 +7,8 @@
 //! `GPCONNECT_BENCH_QUICK=1` shortens warm-up and measurement (see
 //! [`criterion()`] and [`times`]) for a fast, noisier run.
 
+pub mod bundle;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};

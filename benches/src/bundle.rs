@@ -1,17 +1,15 @@
-//! Codec throughput: a 100-entry searchset Bundle (92 Slots, 4 Schedules,
-//! 2 Practitioners, a Location and the Organization, shaped like the spec's
-//! slot-search example) parsed and written as typed STU3 JSON and XML,
-//! beside `serde_json::Value` parsing and writing of the same bytes in the
-//! same run (issue 2 target: typed parse at least as fast as `Value`).
-//!
-//! Run: `cargo bench -p gpconnect-core --bench codec`. Criterion reports
-//! throughput in bytes/s of the JSON (or XML) document.
+//! The codec benches' document: a 100-entry searchset Bundle (92 Slots,
+//! 4 Schedules, 2 Practitioners, a Location and the Organization), shaped
+//! like the spec's slot-search example. Shared by the criterion `codec`
+//! bench and the callgrind `instructions` bench so both measure the same
+//! bytes.
 
-use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use gpconnect_core::fhir::{Limits, from_json, from_xml, to_json, to_xml};
+use gpconnect_core::fhir::{Limits, from_json, to_json, to_xml};
 use gpconnect_core::stu3::Bundle;
 use serde_json::{Value, json};
-use std::hint::black_box;
+
+/// Entries in [`searchset_value`].
+pub const ENTRIES: usize = 100;
 
 fn slot(i: usize) -> Value {
     let schedule = 10 + i % 4;
@@ -60,8 +58,9 @@ fn practitioner(id: usize, family: &str) -> Value {
     })
 }
 
-/// The benchmark document: 100 entries.
-fn bundle() -> Value {
+/// The document as a `serde_json::Value`, in the order written here (not
+/// the typed writer's order; see [`Searchset`]).
+pub fn searchset_value() -> Value {
     let mut entries: Vec<Value> = (0..92).map(slot).collect();
     entries.extend((0..4).map(|i| schedule(10 + i, 2 + i % 2)));
     entries.push(practitioner(2, "Black"));
@@ -98,43 +97,39 @@ fn bundle() -> Value {
     })
 }
 
-fn codec(c: &mut Criterion) {
-    let doc = bundle();
-    // Typed output: the same content in the order our writer emits.
-    let typed: Bundle = match from_json(doc.to_string().as_bytes(), Limits::REQUEST) {
-        Ok(b) => b,
-        Err(e) => panic!("benchmark bundle must decode: {e}"),
-    };
-    assert_eq!(typed.entry.len(), 100);
-    let json = to_json(&typed);
-    let xml = to_xml(&typed).into_bytes();
-    let value: Value = match serde_json::from_slice(&json) {
-        Ok(v) => v,
-        Err(e) => panic!("{e}"),
-    };
-
-    let mut g = c.benchmark_group("json_100_entry_bundle");
-    g.throughput(Throughput::Bytes(json.len() as u64));
-    g.bench_function("typed_parse", |b| {
-        b.iter(|| from_json::<Bundle>(black_box(&json), Limits::REQUEST))
-    });
-    g.bench_function("value_parse", |b| {
-        b.iter(|| serde_json::from_slice::<Value>(black_box(&json)))
-    });
-    g.bench_function("typed_serialize", |b| b.iter(|| to_json(black_box(&typed))));
-    g.bench_function("value_serialize", |b| {
-        b.iter(|| serde_json::to_vec(black_box(&value)))
-    });
-    g.finish();
-
-    let mut g = c.benchmark_group("xml_100_entry_bundle");
-    g.throughput(Throughput::Bytes(xml.len() as u64));
-    g.bench_function("typed_parse", |b| {
-        b.iter(|| from_xml::<Bundle>(black_box(&xml), Limits::REQUEST))
-    });
-    g.bench_function("typed_serialize", |b| b.iter(|| to_xml(black_box(&typed))));
-    g.finish();
+/// The document in every form the codec benches use.
+#[derive(Debug, Clone)]
+pub struct Searchset {
+    /// The typed Bundle.
+    pub typed: Bundle,
+    /// The typed writer's JSON: the bytes every JSON parse bench reads, so
+    /// typed and `Value` parsing see the same input in the same order.
+    pub json: Vec<u8>,
+    /// The typed writer's XML.
+    pub xml: Vec<u8>,
+    /// [`Searchset::json`] as a `Value`, for the `Value` write bench.
+    pub value: Value,
 }
 
-criterion_group!(benches, codec);
-criterion_main!(benches);
+/// The document, decoded once through the typed codec.
+///
+/// # Panics
+/// If the typed codec rejects the document or loses entries: the benches
+/// would then measure an error path, not a parse.
+pub fn searchset() -> Searchset {
+    let text = searchset_value().to_string();
+    let typed: Bundle = match from_json(text.as_bytes(), Limits::REQUEST) {
+        Ok(b) => b,
+        Err(e) => panic!("the benchmark bundle must decode: {e}"),
+    };
+    assert_eq!(typed.entry.len(), ENTRIES, "benchmark bundle entries");
+    let json = to_json(&typed);
+    let xml = to_xml(&typed).into_bytes();
+    let value = serde_json::from_slice(&json).expect("typed JSON is JSON");
+    Searchset {
+        typed,
+        json,
+        xml,
+        value,
+    }
+}

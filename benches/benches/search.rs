@@ -14,6 +14,14 @@
 //! per-slot cost; the summary prints time per query and the ratio to the
 //! floor.
 //!
+//! `a1/<store>/<slots>`: the whole A1 operation on the same practices (with
+//! their schedules, locations, practitioners and organisation): parsing the
+//! query, the store's read, the availability rules, the searchset Bundle
+//! and its JSON. The issue's target is a percentile (p99 < 1 ms at 21,000
+//! slots) and criterion reports means, so after each A1 bench the summary
+//! also times single searches (at least 100, for as long as the
+//! measurement time) and prints their p50 and p99.
+//!
 //! Run: `cargo bench -p gpconnect-benches --bench search`.
 
 use std::hint::black_box;
@@ -21,7 +29,14 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gpconnect_benches::*;
-use gpconnect_core::store::{PracticeStore, SlotQuery, SlotRecord, SlotStatus};
+use gpconnect_core::appointments::search::{parse_slot_search, search_free_slots};
+use gpconnect_core::error::SpecEdition;
+use gpconnect_core::fhir::to_json;
+use gpconnect_core::operation::Context;
+use gpconnect_core::store::{
+    PracticeImport, PracticeStore, ScheduleRecord, SlotQuery, SlotRecord, SlotStatus,
+};
+use gpconnect_core::testkit;
 use gpconnect_storage::{Durability, MemoryStore};
 use jiff::SignedDuration;
 
@@ -29,6 +44,40 @@ const SCHEDULES: [usize; 3] = [5, 50, 240];
 const PER_DAY: usize = 30;
 const DAYS: usize = 14;
 const BUSY: f64 = 0.8;
+
+/// [`practice`] with what an A1 search needs besides slots: a schedule
+/// per `sch{k}` (on the test practice's locations and practitioners), and
+/// the practice's organisation.
+fn a1_practice(schedules: usize) -> PracticeImport {
+    let mut import = practice(schedules, PER_DAY, DAYS, BUSY);
+    let linked = testkit::practice(now());
+    let template = linked.schedules[0].clone();
+    import.schedules = (0..schedules)
+        .map(|k| ScheduleRecord {
+            id: format!("sch{k}"),
+            ..template.clone()
+        })
+        .collect();
+    import.organizations = linked.organizations;
+    import.locations = linked.locations;
+    import.practitioners = linked.practitioners;
+    import
+}
+
+/// p50 and p99 of single calls of `f`: at least 100 calls, and as many as
+/// fit in `budget`.
+fn percentiles(budget: Duration, mut f: impl FnMut()) -> (Duration, Duration, usize) {
+    let mut took = Vec::new();
+    let started = Instant::now();
+    while took.len() < 100 || started.elapsed() < budget {
+        let t = Instant::now();
+        f();
+        took.push(t.elapsed());
+    }
+    took.sort();
+    let at = |q: f64| took[((took.len() as f64 * q) as usize).min(took.len() - 1)];
+    (at(0.50), at(0.99), took.len())
+}
 
 fn search(c: &mut Criterion) {
     let rates = Rates::default();
@@ -45,9 +94,21 @@ fn search(c: &mut Criterion) {
         schedule_id: None,
         free_only: true,
     };
+    // The same 14 UK days as an A1 request (December: UK time is UTC).
+    let last_day = (to - SignedDuration::from_hours(24)).strftime("%Y-%m-%d");
+    let params = [
+        ("start", format!("ge{}", from.strftime("%Y-%m-%d"))),
+        ("end", format!("le{last_day}")),
+        ("status", "free".to_owned()),
+        ("_include", "Slot:schedule".to_owned()),
+        ("_include:recurse", "Schedule:actor:Practitioner".to_owned()),
+        ("_include:recurse", "Schedule:actor:Location".to_owned()),
+    ];
+    let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut rows = Vec::new();
+    let mut a1_rows = Vec::new();
     for schedules in SCHEDULES {
-        let import = practice(schedules, PER_DAY, DAYS, BUSY);
+        let import = a1_practice(schedules);
         let n = import.slots.len();
         let free = import
             .slots
@@ -95,21 +156,76 @@ fn search(c: &mut Criterion) {
             rows.push((id, Some(floor.clone())));
         }
         rows.push((floor, None));
+
+        let practice = testkit::practice_record();
+        for (name, store) in stores {
+            let ctx = Context {
+                store,
+                practice: &practice,
+                now: now(),
+                edition: SpecEdition::Appointments129,
+            };
+            let a1 = || {
+                let search = parse_slot_search(black_box(&params)).expect("valid");
+                let answer = search_free_slots(&ctx, &search).expect("search");
+                to_json(&answer.body)
+            };
+            // Every free slot, its schedules, two locations, two
+            // practitioners and the organisation.
+            let slots_in = |json: &[u8]| {
+                let text = std::str::from_utf8(json).expect("UTF-8");
+                text.matches(r#""resourceType":"Slot""#).count()
+            };
+            assert_eq!(slots_in(&a1()), free, "A1 returns every free slot");
+            let id = format!("a1/{name}/{n}");
+            let mut single = None;
+            g.bench_function(BenchmarkId::new(format!("a1/{name}"), n), |b| {
+                // Here, not after: criterion calls this only for a bench
+                // its filter selects (e.g. under `--profile-time`).
+                if single.is_none() {
+                    single = Some(percentiles(measure, || {
+                        black_box(a1());
+                    }));
+                }
+                b.iter_custom(|iters| {
+                    let started = Instant::now();
+                    for _ in 0..iters {
+                        black_box(a1());
+                    }
+                    rates.record(&id, iters, started.elapsed())
+                })
+            });
+            if let Some((p50, p99, calls)) = single {
+                a1_rows.push((id, p50, p99, calls));
+            }
+        }
     }
     g.finish();
     rates.print("search: queries/s", &rows);
     eprintln!("\n== search: time per query and per slot in the practice ==");
-    for (id, _) in &rows {
-        let Some(r) = rates.rate(id) else { continue };
+    let per_slot = |id: &str| {
         let n: f64 = id
             .rsplit('/')
             .next()
             .and_then(|s| s.parse().ok())
             .unwrap_or(1.0);
+        rates.rate(id).map(|r| (1e6 / r, 1e9 / r / n))
+    };
+    for (id, _) in &rows {
+        let Some((us, ns)) = per_slot(id) else {
+            continue;
+        };
+        eprintln!("{id:<28} {us:>10.1} us/query  {ns:>8.1} ns/slot");
+    }
+    eprintln!("\n== a1: time per search (mean over timed calls; single-call p50/p99) ==");
+    for (id, p50, p99, calls) in &a1_rows {
+        let Some((us, ns)) = per_slot(id) else {
+            continue;
+        };
         eprintln!(
-            "{id:<28} {:>10.1} us/query  {:>8.1} ns/slot",
-            1e6 / r,
-            1e9 / r / n
+            "{id:<28} {us:>10.1} us/query  {ns:>8.1} ns/slot  p50 {:>9.1} us  p99 {:>9.1} us  ({calls} calls)",
+            p50.as_secs_f64() * 1e6,
+            p99.as_secs_f64() * 1e6,
         );
     }
 }

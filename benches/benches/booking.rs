@@ -34,6 +34,9 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use gpconnect_benches::*;
 use gpconnect_storage::{Durability, MemoryStore};
 
+#[global_allocator]
+static ALLOCATOR: gpconnect_benches::ServerAllocator = mimalloc::MiMalloc;
+
 const THREADS: [usize; 3] = [1, 2, MAX_THREADS];
 
 /// Run `work(thread, n)` on `threads` threads sharing `iters` items and

@@ -22,6 +22,9 @@ use gpconnect_core::fhir::{Limits, from_json, from_xml, to_json, to_xml};
 use gpconnect_core::stu3::Bundle;
 use serde_json::Value;
 
+#[global_allocator]
+static ALLOCATOR: gpconnect_benches::ServerAllocator = mimalloc::MiMalloc;
+
 /// Time `iters` calls of `f` and record them under `id`.
 fn timed<O>(b: &mut Bencher<'_, WallTime>, rates: &Rates, id: &str, mut f: impl FnMut() -> O) {
     b.iter_custom(|iters| {

@@ -27,6 +27,9 @@ use gpconnect_core::store::{AppointmentRecord, PracticeStore, SlotStatus, StoreE
 use gpconnect_storage::{Durability, MemoryStore};
 use jiff::Timestamp;
 
+#[global_allocator]
+static ALLOCATOR: gpconnect_benches::ServerAllocator = mimalloc::MiMalloc;
+
 const SLOTS: usize = 16;
 const ATTEMPTS: usize = SLOTS * MAX_THREADS;
 

@@ -19,6 +19,9 @@ use gpconnect_render::{
 };
 use jiff::civil::date;
 
+#[global_allocator]
+static ALLOCATOR: gpconnect_benches::ServerAllocator = mimalloc::MiMalloc;
+
 const ITEMS: usize = 5_000;
 
 fn bench(c: &mut Criterion) {

@@ -40,6 +40,9 @@ use gpconnect_core::testkit;
 use gpconnect_storage::{Durability, MemoryStore};
 use jiff::SignedDuration;
 
+#[global_allocator]
+static ALLOCATOR: gpconnect_benches::ServerAllocator = mimalloc::MiMalloc;
+
 const SCHEDULES: [usize; 3] = [5, 50, 240];
 const PER_DAY: usize = 30;
 const DAYS: usize = 14;

@@ -9,6 +9,14 @@
 
 pub mod bundle;
 
+/// The allocator of the `gpconnect` server binary. Each criterion bench
+/// installs it (`#[global_allocator]`) so the figures are those of the
+/// shipped server: under glibc malloc, freeing a large answer's many small
+/// allocations costs more than the search that built it, and grows faster
+/// than the answer (BENCHMARKS.md, slot search). The instruction-count
+/// bench keeps the system allocator.
+pub type ServerAllocator = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! inputs, so each count is a property of the code and the toolchain, not
 //! of the machine's load. `benches/instructions-baseline.json` holds the
 //! committed counts and `check-instructions` fails CI when one grows past
-//! its tolerance; see `benches/README-instructions.md`.
+//! its tolerance; see `BENCHMARKS.md` (Instruction counts).
 //!
 //! Inputs are built by the `#[bench]` arguments, which callgrind does not
 //! count; each bench returns its result (and borrows its input from a

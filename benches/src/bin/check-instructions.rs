@@ -24,7 +24,7 @@ use serde_json::{Value, json};
 const BASELINE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/instructions-baseline.json");
 
 /// Tolerance of a baseline written without one (see
-/// `benches/README-instructions.md` for why 25%).
+/// `BENCHMARKS.md` (Instruction counts) for why 25%).
 const DEFAULT_TOLERANCE_PERCENT: u64 = 25;
 
 /// Bench id (`group::function::id`) to instruction count.

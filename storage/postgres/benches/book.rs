@@ -6,11 +6,13 @@
 //! slot-count limit key shared by all clients (as every booking of one
 //! consumer organisation on one day does); between timed rounds (untimed)
 //! the bookings are cancelled so the slots are free again. Bookings are
-//! durable when acknowledged in every row (`SledStore` with
-//! `Durability::Immediate`; PostgreSQL with `fsync` and
-//! `synchronous_commit` on, as `.ci/run` starts it).
+//! durable when acknowledged in every row: PostgreSQL with `fsync` and
+//! `synchronous_commit` on (as `.ci/run` starts it), like
+//! `Durability::Synced`; `Durability::Immediate` survives `kill -9` but
+//! not power loss (see its docs).
 //!
-//! - `sled_immediate/{1,8}`: `SledStore`, durable, group commit.
+//! - `sled_immediate/{1,8}`, `sled_synced/{1,8}`: `SledStore`, group
+//!   commit.
 //! - `postgres/{1,8}`: `PgStore` (a temporary schema on the server at
 //!   `GPCONNECT_TEST_POSTGRES_URL`; skipped when it is unset).
 //! - `postgres_own_limit/8`: the same with one limit key per client, so
@@ -39,14 +41,18 @@ fn book(c: &mut Criterion) {
     g.warm_up_time(warm);
     g.measurement_time(measure);
 
-    let dir = tempfile::tempdir().expect("temp dir");
-    let sled = BookingBench::new(sled_store(&dir, Durability::Immediate));
-    for threads in [1, MAX_THREADS] {
-        g.bench_function(BenchmarkId::new("sled_immediate", threads), |b| {
-            b.iter_custom(|iters| sled.run(threads, iters))
-        });
+    for (name, durability) in [
+        ("sled_immediate", Durability::Immediate),
+        ("sled_synced", Durability::Synced),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let sled = BookingBench::new(sled_store(&dir, durability));
+        for threads in [1, MAX_THREADS] {
+            g.bench_function(BenchmarkId::new(name, threads), |b| {
+                b.iter_custom(|iters| sled.run(threads, iters))
+            });
+        }
     }
-    drop(sled);
 
     match std::env::var("GPCONNECT_TEST_POSTGRES_URL") {
         Ok(url) if !url.is_empty() => {

@@ -717,6 +717,21 @@ mod tests {
         store
     }
 
+    /// Cancel `a` at its current version.
+    fn cancel(store: &MemoryStore, a: &AppointmentRecord) -> AppointmentRecord {
+        store
+            .cancel(
+                "A00001",
+                AppointmentChange {
+                    id: a.id.clone(),
+                    expected_version: a.version,
+                    resource: a.resource.clone(),
+                    now: ts("2026-11-25T11:00:00Z"),
+                },
+            )
+            .expect("cancel")
+    }
+
     fn booking(store: &MemoryStore, slots: &[&str]) -> NewBooking {
         let slots = slots
             .iter()
@@ -781,17 +796,7 @@ mod tests {
             store.cancel("A00001", stale),
             Err(StoreError::VersionConflict { .. })
         ));
-        let c = store
-            .cancel(
-                "A00001",
-                AppointmentChange {
-                    id: a.id.clone(),
-                    expected_version: a.version,
-                    resource: a.resource.clone(),
-                    now: ts("2026-11-25T11:00:00Z"),
-                },
-            )
-            .expect("cancel");
+        let c = cancel(&store, &a);
         assert_eq!(c.status, AppointmentStatus::Cancelled);
         assert!(c.version > a.version);
         let slot = store.slot("A00001", "s0").expect("read").expect("slot");
@@ -814,17 +819,7 @@ mod tests {
             store.book("A00001", b.clone()),
             Err(StoreError::LimitReached { .. })
         ));
-        store
-            .cancel(
-                "A00001",
-                AppointmentChange {
-                    id: a.id,
-                    expected_version: a.version,
-                    resource: a.resource,
-                    now: ts("2026-11-25T11:00:00Z"),
-                },
-            )
-            .expect("cancel");
+        cancel(&store, &a);
         store.book("A00001", b).expect("limit released");
     }
 
@@ -907,17 +902,7 @@ mod tests {
             .book("A00001", booking(&store, &["s1"]))
             .expect("book");
         assert_eq!(free_ids(&store), ["s0", "s2"]);
-        store
-            .cancel(
-                "A00001",
-                AppointmentChange {
-                    id: a.id,
-                    expected_version: a.version,
-                    resource: a.resource,
-                    now: ts("2026-11-25T11:00:00Z"),
-                },
-            )
-            .expect("cancel");
+        cancel(&store, &a);
         assert_eq!(free_ids(&store), ["s0", "s1", "s2"]);
     }
 

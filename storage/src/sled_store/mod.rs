@@ -140,6 +140,14 @@ pub enum Durability {
     /// `fdatasync` of sled's log file, so an acknowledged command is on
     /// stable storage and survives power loss. It costs the disk's real
     /// sync latency once per group (see `BENCHMARKS.md`).
+    ///
+    /// Not covered yet: sled writes a page larger than its blob threshold
+    /// (a quarter of a segment, 128 KiB) to a file of its own under
+    /// `blobs/` and never syncs that file. An appointment is about 1 KiB,
+    /// but a group's redo record holds up to 64 commands, and a clinical
+    /// record written by an import can be megabytes: those can land in blob
+    /// files. Until the store syncs new blob files itself, sync the
+    /// filesystem (`sync -f <dir>`) after a large import.
     Synced,
     /// A command returns on commit; sled flushes in the background every
     /// [`SledOptions::flush_every_ms`]. A crash can lose the latest

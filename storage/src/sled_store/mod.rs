@@ -141,13 +141,11 @@ pub enum Durability {
     /// stable storage and survives power loss. It costs the disk's real
     /// sync latency once per group (see `BENCHMARKS.md`).
     ///
-    /// Not covered yet: sled writes a page larger than its blob threshold
-    /// (a quarter of a segment, 128 KiB) to a file of its own under
-    /// `blobs/` and never syncs that file. An appointment is about 1 KiB,
-    /// but a group's redo record holds up to 64 commands, and a clinical
-    /// record written by an import can be megabytes: those can land in blob
-    /// files. Until the store syncs new blob files itself, sync the
-    /// filesystem (`sync -f <dir>`) after a large import.
+    /// sled writes a value larger than its blob threshold (a quarter of a
+    /// segment, 128 KiB) to a file of its own under `blobs/` and never
+    /// syncs that file. Commands never write one (a group's redo record is
+    /// split at [`REDO_SPLIT`]); an import can (a long clinical record), so
+    /// a synced store also syncs the blob files when an import commits.
     Synced,
     /// A command returns on commit; sled flushes in the background every
     /// [`SledOptions::flush_every_ms`]. A crash can lose the latest
@@ -752,8 +750,10 @@ pub struct SledStore {
     visible: RwLock<()>,
     batcher: Batcher<Job, StoreResult<Done>>,
     group: GroupCommit,
-    /// sled's log file, synced after each flush: [`Durability::Synced`] only.
+    /// sled's log file, synced after each flush, and its blob directory,
+    /// synced after an import: [`Durability::Synced`] only.
     log: Option<std::fs::File>,
+    blobs: Option<std::path::PathBuf>,
     closed: bool,
 }
 
@@ -881,6 +881,7 @@ impl SledStore {
             )?),
             Durability::Immediate | Durability::Buffered => None,
         };
+        let blobs = log.as_ref().map(|_| config.get_path().join("blobs"));
         sync_log(&db, log.as_ref()).map_err(|e| backend("flushing after open", e))?;
         Ok(Self {
             db,
@@ -897,6 +898,7 @@ impl SledStore {
             batcher: Batcher::default(),
             group: GroupCommit::default(),
             log,
+            blobs,
             closed: false,
         })
     }
@@ -910,6 +912,36 @@ impl SledStore {
     /// [`Durability::Buffered`]).
     pub fn flush(&self) -> StoreResult<()> {
         self.sync().map(|_| ()).map_err(|e| backend("flushing", e))
+    }
+
+    /// Synced stores: `fsync` every file under sled's `blobs/` directory and
+    /// the directory itself, which sled writes without syncing (see
+    /// [`Durability::Synced`]). After an import only: a practice holds a
+    /// blob per large clinical record at most.
+    fn sync_blobs(&self) -> StoreResult<()> {
+        let Some(dir) = &self.blobs else {
+            return Ok(());
+        };
+        let failed = |e: std::io::Error| {
+            StoreError::Backend(format!("sled: syncing {}: {e}", dir.display()))
+        };
+        let entries = match std::fs::read_dir(dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(failed(e)),
+        };
+        for entry in entries {
+            let path = entry.map_err(failed)?.path();
+            match std::fs::File::open(&path) {
+                Ok(file) => file.sync_data().map_err(failed)?,
+                // sled removes a blob whose page was rewritten.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(failed(e)),
+            }
+        }
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(failed)
     }
 
     /// Flush sled's log, then sync it when the store is
@@ -1834,6 +1866,7 @@ impl PracticeStore for SledStore {
         drop(writer);
         let summary = result?;
         self.durable()?;
+        self.sync_blobs()?;
         Ok(summary)
     }
 }
@@ -1927,6 +1960,39 @@ mod tests {
             0,
             "no redo record outlives its group"
         );
+    }
+
+    #[test]
+    fn a_synced_import_of_a_large_clinical_record_survives_reopening() {
+        // A 2,000-item record's Medications list is far over sled's blob
+        // threshold, so this import writes blob files, which a synced store
+        // syncs when the import commits.
+        let dir = tempfile::tempdir().expect("temp dir");
+        let record = gpconnect_render::sample::large_record(jiff::civil::date(2025, 6, 10), 2_000);
+        let mut import =
+            gpconnect_core::testkit::practice("2026-11-25T10:00:00Z".parse().expect("timestamp"));
+        import.clinical_records = vec![PatientClinicalRecord {
+            patient_id: "2".to_owned(),
+            record: record.clone(),
+        }];
+        let open = || {
+            SledStore::open(dir.path(), SledOptions::with_durability(Durability::Synced))
+                .expect("open synced")
+        };
+        let store = open();
+        store
+            .import(gpconnect_core::testkit::ODS, import)
+            .expect("import");
+        let blobs = std::fs::read_dir(dir.path().join("blobs"))
+            .expect("sled's blob directory")
+            .count();
+        assert!(blobs > 0, "the record should have gone to a blob file");
+        store.close().expect("close");
+        let store = open();
+        let meds = store
+            .clinical_record(gpconnect_core::testkit::ODS, "2", Section::Medications)
+            .expect("read");
+        assert_eq!(meds.medications, record.medications);
     }
 
     #[test]
